@@ -1,0 +1,2 @@
+// Side-effect module with no exports: see scripts/bundle-tfjs-gradients.mjs.
+export {};

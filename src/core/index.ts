@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './shape.js';
+export * from './random.js';
+export * from './module.js';
+export * from './init.js';

@@ -1,0 +1,18 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: { index: 'src/index.ts' },
+  format: ['esm', 'cjs'],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  platform: 'neutral',
+  splitting: false,
+  // Peer and optional peer packages stay external so the user's single tfjs-core instance is used.
+  external: [
+    /^@tensorflow\//,
+    'webgpu',
+    /^node:/,
+  ],
+});
