@@ -5,3 +5,8 @@
  */
 export * from './core/index.js';
 export * from './backend/index.js';
+export * from './layers/index.js';
+export * from './losses/index.js';
+export * from './metrics/index.js';
+export * from './schedules/index.js';
+export * from './data/index.js';

@@ -1,0 +1,2 @@
+// Layers (NHWC). Each file defines one layer; add an export line per file.
+export {};

@@ -1,0 +1,2 @@
+// Losses: plain functions of tensors. Add an export line per file.
+export {};

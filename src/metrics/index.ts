@@ -1,0 +1,2 @@
+// Metrics. Add an export line per file.
+export {};

@@ -1,0 +1,2 @@
+// Diffusion noise schedules and samplers' math. Add an export line per file.
+export {};
