@@ -1,0 +1,31 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * Rescales gradients in place so their global L2 norm is at most `maxNorm`, as
+ * `torch.nn.utils.clip_grad_norm_` (scale = maxNorm / (norm + 1e-6), applied only when < 1).
+ * Returns the new gradient map (old tensors that were replaced are disposed) and the total norm
+ * before clipping.
+ */
+export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; totalNorm: number } {
+  const keys = Object.keys(grads);
+  if (keys.length === 0) return { grads, totalNorm: 0 };
+  const totalNorm = tf.tidy(() => tf.sqrt(tf.addN(keys.map((k) => tf.sum(tf.square(grads[k]))))).dataSync()[0]);
+  const scale = maxNorm / (totalNorm + 1e-6);
+  if (scale >= 1) return { grads, totalNorm };
+  const out: Record<string, tf.Tensor> = {};
+  for (const k of keys) {
+    out[k] = tf.mul(grads[k], scale);
+    grads[k].dispose();
+  }
+  return { grads: out, totalNorm };
+}
+
+/** Clamps every gradient element to [−clipValue, clipValue], as `torch.nn.utils.clip_grad_value_`. */
+export function clipGradValue(grads: Record<string, tf.Tensor>, clipValue: number): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const [k, g] of Object.entries(grads)) {
+    out[k] = tf.clipByValue(g, -clipValue, clipValue);
+    g.dispose();
+  }
+  return out;
+}
