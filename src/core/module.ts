@@ -237,6 +237,17 @@ export abstract class Module<In = tf.Tensor, Out = tf.Tensor> {
     return { missingKeys, unexpectedKeys };
   }
 
+  /**
+   * How this module's parameter `name` is laid out relative to PyTorch: the permutation `perm` such
+   * that `medvaeTensor = transpose(torchTensor, perm)`, or `null` when the layouts agree. Layers
+   * whose weights differ from PyTorch's (Linear, Conv2d, ConvTranspose2d) override this; it drives
+   * the PyTorch / safetensors import and export in `io/`.
+   */
+  torchLayout(name: string): readonly number[] | null {
+    void name;
+    return null;
+  }
+
   /** Releases every parameter and buffer of this module and its descendants. Idempotent. */
   dispose(): void {
     for (const m of this.modules()) {
