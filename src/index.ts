@@ -7,6 +7,7 @@ export * from './core/index.js';
 export * from './backend/index.js';
 export * from './optim/index.js';
 export * from './io/index.js';
+export * from './train/index.js';
 export * from './layers/index.js';
 export * from './losses/index.js';
 export * from './metrics/index.js';

@@ -1,0 +1,4 @@
+export * from './types.js';
+export * from './callbacks.js';
+export * from './checkpoint.js';
+export * from './train-loop.js';
