@@ -37,7 +37,7 @@ function epochData(epoch: number): Batch[] {
 
 function setup(dir: string, overrides: Partial<TrainLoopOptions<Batch>> = {}) {
   const model = new NoisyRegression();
-  const opt = new Adam(model.trainableParameters(), { lr: 0.05 });
+  const opt = new Adam(model.trainableParameters(), { lr: 0.1 });
   const step = (batch: Batch, ctx: StepContext) => {
     const noise = ctx.generator.normal([8, 3], 1, 0.01);
     const x = tf.tidy(() => tf.mul(tf.tensor2d(batch.x, [8, 3]), noise));
