@@ -8,6 +8,8 @@ export * from './backend/index.js';
 export * from './optim/index.js';
 export * from './io/index.js';
 export * from './train/index.js';
+export * from './models/index.js';
+export * from './viz/index.js';
 export * from './layers/index.js';
 export * from './losses/index.js';
 export * from './metrics/index.js';

@@ -1,2 +1,25 @@
 // Layers (NHWC). Each file defines one layer; add an export line per file.
 export {};
+export * from './batchnorm.js';
+export * from './groupnorm.js';
+export * from './instancenorm.js';
+export * from './layernorm.js';
+export * from './dropout.js';
+export * from './activations.js';
+export * from './reparameterization.js';
+export * from './time-embedding.js';
+export type { IntPair } from './conv-utils.js';
+export * from './linear.js';
+export * from './conv2d.js';
+export * from './conv-transpose2d.js';
+export * from './max-pool2d.js';
+export * from './avg-pool2d.js';
+export * from './upsample.js';
+export * from './flatten.js';
+export * from './reshape.js';
+export * from './identity.js';
+export * from './sequential.js';
+export * from './factories.js';
+export * from './conv-norm-act.js';
+export * from './residual-block.js';
+export * from './self-attention.js';

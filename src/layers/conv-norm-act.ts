@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Module } from '../core/module.js';
+import type { SeedLike } from '../core/random.js';
+import { Conv2d } from './conv2d.js';
+import { Dropout } from './dropout.js';
+import { createActivation, createNorm2d, type ActivationKind, type NormKind } from './factories.js';
+
+/** Options of {@link ConvNormAct}. */
+export interface ConvNormActOptions {
+  /** Kernel size. Default 3. */
+  kernelSize?: number;
+  /** Stride. Default 1. */
+  stride?: number;
+  /** Padding; default keeps the size at stride 1 (`(kernelSize − 1) / 2`). */
+  padding?: number;
+  /** Normalisation after the convolution. Default `'batch'`. */
+  norm?: NormKind;
+  /** Groups for `norm: 'group'`. Default 8. */
+  groups?: number;
+  /** Activation. Default `'relu'`. */
+  activation?: ActivationKind;
+  /** Negative slope for `activation: 'leakyrelu'`. Default 0.01. */
+  negativeSlope?: number;
+  /** Dropout probability after the activation. Default 0 (none). */
+  dropout?: number;
+  /** Seed for initialisation and dropout. */
+  seed?: SeedLike;
+}
+
+/**
+ * Convolution → normalisation → activation (→ dropout): the basic unit of U-Nets and GAN
+ * discriminators (MONAI's `Convolution` block). The convolution has no bias when a batch or
+ * instance norm follows, since the norm's shift makes it redundant.
+ *
+ * Children: `conv`, `norm`, `act`, and `drop` when `dropout > 0`.
+ */
+export class ConvNormAct extends Module<tf.Tensor, tf.Tensor> {
+  /** The convolution. */
+  readonly conv: Conv2d;
+  /** The normalisation (an Identity for `norm: 'none'`). */
+  readonly norm: Module<tf.Tensor, tf.Tensor>;
+  /** The activation. */
+  readonly act: Module<tf.Tensor, tf.Tensor>;
+  /** Dropout, when requested. */
+  readonly drop: Dropout | null;
+
+  constructor(inChannels: number, outChannels: number, options: ConvNormActOptions = {}) {
+    super();
+    const k = options.kernelSize ?? 3;
+    const norm = options.norm ?? 'batch';
+    this.conv = this.registerModule('conv', new Conv2d(inChannels, outChannels, k, {
+      stride: options.stride ?? 1,
+      padding: options.padding ?? Math.floor((k - 1) / 2),
+      bias: norm === 'none' || norm === 'group',
+      seed: options.seed,
+    }));
+    this.norm = this.registerModule('norm', createNorm2d(norm, outChannels, { groups: options.groups }));
+    this.act = this.registerModule('act', createActivation(options.activation ?? 'relu', { negativeSlope: options.negativeSlope }));
+    this.drop = options.dropout ? this.registerModule('drop', new Dropout(options.dropout, { seed: options.seed })) : null;
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const h = this.act.forward(this.norm.forward(this.conv.forward(x)));
+      return this.drop ? this.drop.forward(h) : h;
+    });
+  }
+}

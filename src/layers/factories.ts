@@ -1,0 +1,55 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { ValueError } from '../core/errors.js';
+import type { Module } from '../core/module.js';
+import { GELU, LeakyReLU, ReLU, SiLU, Tanh } from './activations.js';
+import { BatchNorm2d } from './batchnorm.js';
+import { GroupNorm } from './groupnorm.js';
+import { Identity } from './identity.js';
+import { InstanceNorm2d } from './instancenorm.js';
+
+/** Normalisation choices for configurable blocks (as MONAI's `norm` argument). */
+export type NormKind = 'batch' | 'instance' | 'group' | 'none';
+
+/** Activation choices for configurable blocks (as MONAI's `act` argument). */
+export type ActivationKind = 'relu' | 'leakyrelu' | 'silu' | 'gelu' | 'tanh';
+
+/**
+ * Builds a 2-D normalisation layer for `channels` channels. `'instance'` is affine (as MONAI's
+ * blocks use it); `'group'` uses `groups` groups, reduced to the largest divisor of `channels`
+ * not above it so any width works.
+ */
+export function createNorm2d(kind: NormKind, channels: number, options: { groups?: number } = {}): Module<tf.Tensor, tf.Tensor> {
+  switch (kind) {
+    case 'batch':
+      return new BatchNorm2d(channels);
+    case 'instance':
+      return new InstanceNorm2d(channels, { affine: true });
+    case 'group': {
+      let g = Math.min(options.groups ?? 8, channels);
+      while (channels % g !== 0) g -= 1;
+      return new GroupNorm(g, channels);
+    }
+    case 'none':
+      return new Identity();
+    default:
+      throw new ValueError(`Unknown norm '${String(kind)}'; choose 'batch', 'instance', 'group' or 'none'.`);
+  }
+}
+
+/** Builds an activation layer (`leakyrelu` uses `negativeSlope`, default 0.01; DCGAN uses 0.2). */
+export function createActivation(kind: ActivationKind, options: { negativeSlope?: number } = {}): Module<tf.Tensor, tf.Tensor> {
+  switch (kind) {
+    case 'relu':
+      return new ReLU();
+    case 'leakyrelu':
+      return new LeakyReLU({ negativeSlope: options.negativeSlope ?? 0.01 });
+    case 'silu':
+      return new SiLU();
+    case 'gelu':
+      return new GELU();
+    case 'tanh':
+      return new Tanh();
+    default:
+      throw new ValueError(`Unknown activation '${String(kind)}'; choose 'relu', 'leakyrelu', 'silu', 'gelu' or 'tanh'.`);
+  }
+}

@@ -1,0 +1,188 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError, ValueError } from '../core/errors.js';
+import { Module } from '../core/module.js';
+import { checkImageInput } from './conv-utils.js';
+
+/** Interpolation modes of {@link Upsample}. */
+export type UpsampleMode = 'nearest' | 'bilinear';
+
+/** Options of {@link Upsample}, as `torch.nn.Upsample` (camelCase). Give exactly one of `scaleFactor` and `size`. */
+export interface UpsampleOptions {
+  /** Multiplier of the spatial size, for both axes or per axis `[h, w]`; output size is ⌊in·scaleFactor⌋. */
+  scaleFactor?: number | readonly [number, number];
+  /** Output spatial size, for both axes or per axis `[h, w]`. */
+  size?: number | readonly [number, number];
+  /** `'nearest'` (PyTorch's legacy nearest: source index ⌊dst·in/out⌋) or `'bilinear'`. Default `'nearest'`. */
+  mode?: UpsampleMode;
+  /**
+   * Bilinear only: when true, the corner pixels of input and output are aligned (source =
+   * dst·(in−1)/(out−1)); when false (the default, as in PyTorch), pixel centres are
+   * (source = (dst+0.5)·scale − 0.5, clamped at 0).
+   */
+  alignCorners?: boolean;
+}
+
+/**
+ * Spatial up- (or down-) sampling of an NHWC batch, matching `torch.nn.Upsample` /
+ * `F.interpolate` for modes `'nearest'` and `'bilinear'`, including PyTorch's choice of source
+ * coordinates when `scaleFactor` is given (1/scaleFactor, not in/out, as with the default
+ * `recompute_scale_factor=None`).
+ *
+ * Integer nearest scaling is done by repetition; other cases apply, per axis, the interpolation
+ * matrix (each output row a convex combination of at most two input rows). Both use only
+ * operations whose gradients every tfjs backend has (tfjs's own bilinear-resize gradient ignores
+ * half-pixel centres, so it cannot match PyTorch's `alignCorners: false`).
+ *
+ * @example
+ * ```ts
+ * new Upsample({ scaleFactor: 2, mode: 'bilinear' }).forward(tf.zeros([1, 8, 8, 3])).shape; // [1, 16, 16, 3]
+ * ```
+ */
+export class Upsample extends Module<tf.Tensor, tf.Tensor> {
+  /** Scale factor `[h, w]`, or null when `size` is used. */
+  readonly scaleFactor: [number, number] | null;
+  /** Output size `[h, w]`, or null when `scaleFactor` is used. */
+  readonly size: [number, number] | null;
+  /** Interpolation mode. */
+  readonly mode: UpsampleMode;
+  /** Whether corners are aligned (bilinear only). */
+  readonly alignCorners: boolean;
+
+  /** @param options - exactly one of `scaleFactor` and `size`, plus the mode. */
+  constructor(options: UpsampleOptions) {
+    super();
+    const { scaleFactor, size } = options;
+    if ((scaleFactor === undefined) === (size === undefined)) {
+      throw new ValueError(
+        `Upsample: give exactly one of scaleFactor and size, but got ${scaleFactor === undefined ? 'neither' : 'both'}.`,
+      );
+    }
+    this.mode = options.mode ?? 'nearest';
+    if (this.mode !== 'nearest' && this.mode !== 'bilinear') {
+      throw new ValueError(`Upsample: mode must be 'nearest' or 'bilinear', but got '${String(this.mode)}'.`);
+    }
+    if (options.alignCorners === true && this.mode === 'nearest') {
+      throw new ValueError(`Upsample: alignCorners can only be set with mode 'bilinear' (as in PyTorch); drop it for 'nearest'.`);
+    }
+    this.alignCorners = options.alignCorners ?? false;
+    this.scaleFactor = scaleFactor === undefined ? null : pairOf(scaleFactor, 'scaleFactor', (v) => Number.isFinite(v) && v > 0);
+    this.size = size === undefined ? null : pairOf(size, 'size', (v) => Number.isInteger(v) && v >= 1);
+  }
+
+  /** Output spatial size `[h', w']` for an input of spatial size `[h, w]`. */
+  outputSize(h: number, w: number): [number, number] {
+    if (this.size) return [this.size[0], this.size[1]];
+    const [sh, sw] = this.scaleFactor as [number, number];
+    return [Math.floor(h * sh), Math.floor(w * sw)];
+  }
+
+  /** Resamples `[n, h, w, c]` to `[n, h', w', c]`. */
+  forward(x: tf.Tensor): tf.Tensor {
+    checkImageInput(x, 'Upsample');
+    const [n, h, w, c] = x.shape;
+    const [outH, outW] = this.outputSize(h, w);
+    if (outH < 1 || outW < 1) {
+      throw new ShapeError(
+        `Upsample: input shape [${x.shape.join(', ')}] with scaleFactor ${JSON.stringify(this.scaleFactor)} ` +
+          `gives an empty output (${outH}×${outW}). Use a larger scaleFactor or give size.`,
+      );
+    }
+    const sf = this.scaleFactor;
+    const rowPlan = this.plan(h, outH, sf ? sf[0] : undefined);
+    const colPlan = this.plan(w, outW, sf ? sf[1] : undefined);
+    return tf.tidy(() => {
+      let y: tf.Tensor = x;
+      // Rows: [n, h, w·c] seen as a batch of h×(w·c) matrices.
+      if (rowPlan.kind === 'repeat') {
+        y = tf.reshape(tf.tile(tf.reshape(y, [n, h, 1, w * c]), [1, 1, rowPlan.times, 1]), [n, outH, w, c]);
+      } else if (rowPlan.kind === 'matrix') {
+        y = tf.reshape(tf.matMul(rowPlan.matrix(), tf.reshape(y, [n, h, w * c])), [n, outH, w, c]);
+      }
+      // Columns: [n·outH, w, c] seen as a batch of w×c matrices.
+      if (colPlan.kind === 'repeat') {
+        y = tf.reshape(tf.tile(tf.reshape(y, [n * outH, w, 1, c]), [1, 1, colPlan.times, 1]), [n, outH, outW, c]);
+      } else if (colPlan.kind === 'matrix') {
+        y = tf.reshape(tf.matMul(colPlan.matrix(), tf.reshape(y, [n * outH, w, c])), [n, outH, outW, c]);
+      }
+      return y === x ? tf.clone(x) : y;
+    });
+  }
+
+  // How one axis is resampled: unchanged, by repeating each entry, or by an [out, in] matrix.
+  private plan(inSize: number, outSize: number, scaleFactor: number | undefined): AxisPlan {
+    if (this.mode === 'nearest') {
+      const src = nearestSources(inSize, outSize, scaleFactor);
+      if (src.every((s, d) => s === d)) return { kind: 'identity' };
+      const times = outSize / inSize;
+      if (Number.isInteger(times) && src.every((s, d) => s === Math.floor(d / times))) return { kind: 'repeat', times };
+      return {
+        kind: 'matrix',
+        matrix: () => {
+          const m = new Float32Array(outSize * inSize);
+          src.forEach((s, d) => (m[d * inSize + s] = 1));
+          return tf.tensor2d(m, [outSize, inSize]);
+        },
+      };
+    }
+    const taps = bilinearTaps(inSize, outSize, this.alignCorners, scaleFactor);
+    if (taps.every(([i0, , l1], d) => i0 === d && l1 === 0)) return { kind: 'identity' };
+    return {
+      kind: 'matrix',
+      matrix: () => {
+        const m = new Float32Array(outSize * inSize);
+        taps.forEach(([i0, i1, l1], d) => {
+          m[d * inSize + i0] += 1 - l1;
+          m[d * inSize + i1] += l1;
+        });
+        return tf.tensor2d(m, [outSize, inSize]);
+      },
+    };
+  }
+
+  /** PyTorch-style summary, e.g. `scaleFactor=2, mode=nearest`. */
+  override extraRepr(): string {
+    const p = (v: [number, number]): string => (v[0] === v[1] ? String(v[0]) : `[${v[0]},${v[1]}]`);
+    let s = this.size ? `size=${p(this.size)}` : `scaleFactor=${p(this.scaleFactor as [number, number])}`;
+    s += `, mode=${this.mode}`;
+    if (this.mode === 'bilinear') s += `, alignCorners=${this.alignCorners}`;
+    return s;
+  }
+}
+
+type AxisPlan = { kind: 'identity' } | { kind: 'repeat'; times: number } | { kind: 'matrix'; matrix: () => tf.Tensor2D };
+
+function pairOf(value: number | readonly [number, number], name: string, ok: (v: number) => boolean): [number, number] {
+  const pair: readonly number[] = typeof value === 'number' ? [value, value] : value;
+  if (!Array.isArray(pair) || pair.length !== 2 || !pair.every(ok)) {
+    throw new ValueError(
+      `Upsample: ${name} must be a positive ${name === 'size' ? 'integer' : 'number'} or a pair [h, w] of them, ` +
+        `but got ${JSON.stringify(value)}.`,
+    );
+  }
+  return [pair[0], pair[1]];
+}
+
+/**
+ * PyTorch's legacy nearest source index per output index, computed in float32 as PyTorch does
+ * (`floorf(dst * scale)`), so that boundary cases pick the same pixel.
+ */
+function nearestSources(inSize: number, outSize: number, scaleFactor: number | undefined): number[] {
+  if (outSize === inSize) return Array.from({ length: outSize }, (_, d) => d);
+  if (outSize === 2 * inSize) return Array.from({ length: outSize }, (_, d) => d >> 1);
+  const scale = Math.fround(scaleFactor !== undefined ? 1 / scaleFactor : inSize / outSize);
+  return Array.from({ length: outSize }, (_, d) => Math.min(Math.floor(Math.fround(d * scale)), inSize - 1));
+}
+
+/** PyTorch's bilinear taps per output index: `[i0, i1, weight of i1]`. */
+function bilinearTaps(inSize: number, outSize: number, alignCorners: boolean, scaleFactor: number | undefined): [number, number, number][] {
+  let scale: number;
+  if (alignCorners) scale = outSize > 1 ? (inSize - 1) / (outSize - 1) : 0;
+  else scale = scaleFactor !== undefined ? 1 / scaleFactor : inSize / outSize;
+  return Array.from({ length: outSize }, (_, d) => {
+    const src = alignCorners ? scale * d : Math.max(scale * (d + 0.5) - 0.5, 0);
+    const i0 = Math.min(Math.floor(src), inSize - 1);
+    const i1 = i0 < inSize - 1 ? i0 + 1 : i0;
+    const l1 = i1 === i0 ? 0 : src - i0;
+    return [i0, i1, l1] as [number, number, number];
+  });
+}

@@ -1,0 +1,304 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError, ValueError } from '../core/errors.js';
+import { Module } from '../core/module.js';
+import { Generator } from '../core/random.js';
+import { assertRank } from '../core/shape.js';
+import { DataLoader } from '../data/data-loader.js';
+import type { Dataset } from '../data/dataset.js';
+import type { Batch, Sample } from '../data/sample.js';
+import { loadSavedModel, saveModel } from '../io/saved-model.js';
+import { diceCELoss } from '../losses/dice-ce.js';
+import type { LossFn } from '../losses/loss-fn.js';
+import { computeConfusionMatrixMetric, confusionMatrix } from '../metrics/confusion-matrix.js';
+import { computeDice } from '../metrics/dice.js';
+import { computeIoU } from '../metrics/iou.js';
+import { averageSurfaceDistance, hausdorffDistance, hausdorffDistance95 } from '../metrics/surface-distance.js';
+import { Adam } from '../optim/adam.js';
+import { clipGradNorm } from '../optim/clip-grad.js';
+import type { LRSchedule } from '../optim/lr-schedule.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { Callback } from '../train/callbacks.js';
+import { trainLoop, type CheckpointOptions, type TrainResult } from '../train/train-loop.js';
+import type { Logs, Progress } from '../train/types.js';
+import { slidingWindowInference, type SlidingWindowOptions } from './sliding-window.js';
+import { UNet, type UNetOptions } from './unet.js';
+
+/** Options of {@link UNetSegmenter}: the {@link UNet} options, with `numClasses` in place of `outChannels`. */
+export interface UNetSegmenterOptions extends Omit<UNetOptions, 'outChannels'> {
+  /**
+   * Number of classes. `1`: binary segmentation with one sigmoid channel; `≥ 2`: softmax over
+   * `numClasses` channels, class 0 being the background (MONAI's convention, e.g. 2 for brain vs
+   * background).
+   */
+  numClasses: number;
+}
+
+/** Metrics {@link UNetSegmenter.evaluate} can report, computed per image on the foreground classes. */
+export type SegmentationMetricName = 'dice' | 'iou' | 'hd95' | 'hausdorff' | 'asd' | 'precision' | 'recall' | 'specificity' | 'accuracy';
+
+/** Options of {@link UNetSegmenter.fit}. */
+export interface SegmenterFitOptions {
+  /** Number of epochs. */
+  epochs: number;
+  /**
+   * Loss on (logits, mask). Default: `diceCELoss({ softmax: true, toOneHot: true })` for
+   * `numClasses ≥ 2`, `diceCELoss({ sigmoid: true })` for binary. Masks hold class indices.
+   */
+  loss?: LossFn;
+  /**
+   * Optimizer; default Adam over the model's trainable parameters with `lr`, created for this call
+   * and disposed at its end. Pass your own to keep its state (moments) across `fit` calls.
+   */
+  optimizer?: Optimizer;
+  /** Learning rate of the default Adam. Default 1e-3. */
+  lr?: number;
+  /** Learning-rate schedule, applied before every step (step index over the whole run). */
+  lrSchedule?: LRSchedule;
+  /** Clip the global gradient norm to this value. Default: no clipping. */
+  clipGradNorm?: number;
+  /** Batch size when `data` is a Dataset. Default 16. */
+  batchSize?: number;
+  /** Seed of the shuffle when `data` is a Dataset. Default 0. */
+  seed?: number;
+  /** Held-out samples evaluated after each epoch. */
+  validation?: Dataset<Sample>;
+  /** Metrics computed on `validation`. Default `['dice']`. */
+  validationMetrics?: SegmentationMetricName[];
+  /** Progress display: `'bar'` (default), `'none'`, or a callback. */
+  onProgress?: 'bar' | 'none' | ((progress: Progress) => void);
+  /** Further callbacks (early stopping, ...). */
+  callbacks?: Callback[];
+  /** Atomic checkpoints and resume. */
+  checkpoint?: CheckpointOptions;
+}
+
+/** Options of {@link UNetSegmenter.predictProba} and {@link UNetSegmenter.predict}. */
+export interface PredictOptions {
+  /** Run on overlapping windows of this size and blend (for images larger than the training size). */
+  slidingWindow?: SlidingWindowOptions;
+  /** Test-time augmentation: average the predictions of the image and its horizontal and vertical flips. Default false. */
+  flipTTA?: boolean;
+  /** Images per forward pass. Default 8. */
+  batchSize?: number;
+}
+
+/**
+ * A U-Net for 2-D segmentation with training, inference and evaluation built in: the main model of
+ * medvae.
+ *
+ * @example
+ * ```ts
+ * await useBackend('wasm');
+ * const slices = await loadColin27Slices();
+ * const [train, val] = randomSplit(slices, [0.8, 0.2], { seed: 0 });
+ * const model = new UNetSegmenter({ inChannels: 1, numClasses: 2, channels: [16, 32, 64, 128], seed: 0 });
+ * await model.fit(train, { epochs: 10, validation: val });
+ * console.log(await model.evaluate(val, ['dice', 'hd95']));
+ * await model.save('models/brain-unet');
+ * ```
+ */
+export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
+  /** The network, producing logits `[B, H, W, numClasses]`. */
+  readonly net: UNet;
+  /** Number of classes (see {@link UNetSegmenterOptions.numClasses}). */
+  readonly numClasses: number;
+  private readonly options: UNetSegmenterOptions;
+
+  constructor(options: UNetSegmenterOptions) {
+    super();
+    if (!Number.isInteger(options.numClasses) || options.numClasses < 1) {
+      throw new ValueError(`UNetSegmenter numClasses must be a positive integer (1 for binary with sigmoid, ≥ 2 for softmax), but got ${options.numClasses}.`);
+    }
+    this.numClasses = options.numClasses;
+    this.net = this.registerModule('net', new UNet({ ...options, outChannels: options.numClasses }));
+    const { seed, ...rest } = options;
+    void seed;
+    this.options = rest;
+  }
+
+  /** The constructor options (without the seed), as saved by {@link UNetSegmenter.save}. */
+  get config(): UNetSegmenterOptions {
+    return { ...this.options, channels: [...this.net.config.channels] };
+  }
+
+  /** Logits `[B, H, W, numClasses]`. */
+  forward(x: tf.Tensor): tf.Tensor {
+    return this.net.forward(x);
+  }
+
+  private activate(logits: tf.Tensor): tf.Tensor {
+    return this.numClasses === 1 ? tf.sigmoid(logits) : tf.softmax(logits, -1);
+  }
+
+  // Pads H and W up to the network's size divisor, runs, and crops back, so any size works.
+  private probaPadded(x: tf.Tensor4D): tf.Tensor4D {
+    const d = this.net.sizeDivisor;
+    const [, h, w] = x.shape;
+    const ph = Math.ceil(h / d) * d - h;
+    const pw = Math.ceil(w / d) * d - w;
+    const input = ph || pw ? tf.pad(x, [[0, 0], [0, ph], [0, pw], [0, 0]]) : x;
+    const p = this.activate(this.forward(input));
+    return (ph || pw ? tf.slice(p, [0, 0, 0, 0], [x.shape[0], h, w, p.shape[3] as number]) : p) as tf.Tensor4D;
+  }
+
+  /**
+   * Class probabilities `[B, H, W, numClasses]` (softmax, or sigmoid for binary) in eval mode.
+   * Inputs of any height and width are padded to the network's size divisor and cropped back.
+   */
+  predictProba(images: tf.Tensor, options: PredictOptions = {}): tf.Tensor4D {
+    assertRank(images, 4, 'UNetSegmenter.predictProba images', 'NHWC');
+    if (images.shape[3] !== this.net.config.inChannels) {
+      throw new ShapeError(`UNetSegmenter expects ${this.net.config.inChannels}-channel images (last axis), but got ${images.shape[3]}.`);
+    }
+    const wasTraining = this.training;
+    this.eval();
+    try {
+      return tf.tidy(() => {
+        const run = (x: tf.Tensor4D): tf.Tensor4D =>
+          options.slidingWindow ? slidingWindowInference(x, (w) => this.probaPadded(w), options.slidingWindow) : this.probaPadded(x);
+        const batch = options.batchSize ?? 8;
+        const n = images.shape[0] as number;
+        const parts: tf.Tensor4D[] = [];
+        for (let i = 0; i < n; i += batch) {
+          const x = tf.slice(images, [i, 0, 0, 0], [Math.min(batch, n - i), -1, -1, -1]) as tf.Tensor4D;
+          if (!options.flipTTA) {
+            parts.push(run(x));
+            continue;
+          }
+          const flipH = (t: tf.Tensor4D) => tf.reverse(t, 2) as tf.Tensor4D;
+          const flipV = (t: tf.Tensor4D) => tf.reverse(t, 1) as tf.Tensor4D;
+          parts.push(tf.div(tf.addN([run(x), flipH(run(flipH(x))), flipV(run(flipV(x)))]), 3) as tf.Tensor4D);
+        }
+        return (parts.length === 1 ? parts[0] : tf.concat(parts, 0)) as tf.Tensor4D;
+      });
+    } finally {
+      this.train(wasTraining);
+    }
+  }
+
+  /** Label maps `[B, H, W]` (int32): argmax of the probabilities, or probability > 0.5 for binary. */
+  predict(images: tf.Tensor, options: PredictOptions = {}): tf.Tensor3D {
+    return tf.tidy(() => {
+      const p = this.predictProba(images, options);
+      return (this.numClasses === 1 ? tf.cast(tf.greater(tf.squeeze(p, [3]), 0.5), 'int32') : tf.argMax(p, -1)) as tf.Tensor3D;
+    });
+  }
+
+  /** The default loss for this model's number of classes. */
+  defaultLoss(): LossFn {
+    return this.numClasses === 1 ? diceCELoss({ sigmoid: true }) : diceCELoss({ softmax: true, toOneHot: true });
+  }
+
+  /**
+   * Trains on image/mask samples (masks hold class indices, `[H, W, 1]`). `data` is a Dataset
+   * (batched and shuffled here with `batchSize` and `seed`) or a ready DataLoader.
+   */
+  async fit(data: Dataset<Sample> | DataLoader<Sample, Batch>, options: SegmenterFitOptions): Promise<TrainResult> {
+    const loader = data instanceof DataLoader ? data : new DataLoader(data, { batchSize: options.batchSize ?? 16, shuffle: true, seed: options.seed ?? 0 });
+    const loss = options.loss ?? this.defaultLoss();
+    const ownOptimizer = options.optimizer === undefined;
+    const optimizer = options.optimizer ?? new Adam(this.trainableParameters(), { lr: options.lr ?? 1e-3 });
+    const params = this.trainableParameters();
+    const step = (batch: Batch, ctx: { globalStep: number }): Logs => {
+      if (batch.mask === undefined) throw new ValueError('UNetSegmenter.fit needs samples with a mask (class indices, [H, W, 1]).');
+      const mask = batch.mask;
+      if (options.lrSchedule) optimizer.lr = options.lrSchedule(ctx.globalStep);
+      const { value, grads } = tf.variableGrads(() => loss(this.forward(batch.image), mask) as tf.Scalar, params);
+      const clipped = options.clipGradNorm !== undefined ? clipGradNorm(grads, options.clipGradNorm).grads : grads;
+      optimizer.step(clipped);
+      tf.dispose(clipped);
+      const v = value.dataSync()[0];
+      value.dispose();
+      return { loss: v };
+    };
+    const metrics = options.validationMetrics ?? ['dice'];
+    const validation = options.validation;
+    try {
+      return await trainLoop<Batch>({
+      module: this,
+      optimizers: { optimizer },
+      epochs: options.epochs,
+      stepsPerEpoch: loader.length,
+      data: (epoch) => {
+        loader.setEpoch(epoch);
+        return loader;
+      },
+      step,
+      validate: validation ? () => this.evaluate(validation, metrics) : undefined,
+      onProgress: options.onProgress,
+      callbacks: options.callbacks,
+      checkpoint: options.checkpoint,
+        generator: new Generator(options.seed ?? 0),
+      });
+    } finally {
+      // An optimizer made here has no owner outside; pass your own to keep its state across calls.
+      if (ownOptimizer) optimizer.dispose();
+    }
+  }
+
+  /**
+   * Evaluates on image/mask samples: each metric is computed per image on the foreground classes
+   * and averaged over images, skipping NaN (images whose ground truth lacks a class, MONAI's
+   * `ignoreEmpty` rule). Distances are in pixels.
+   */
+  async evaluate(data: Dataset<Sample>, metrics: SegmentationMetricName[] = ['dice'], options: PredictOptions = {}): Promise<Record<string, number>> {
+    const loader = new DataLoader(data, { batchSize: options.batchSize ?? 8 });
+    const sums: Record<string, { total: number; count: number }> = Object.fromEntries(metrics.map((m) => [m, { total: 0, count: 0 }]));
+    const numClasses = Math.max(this.numClasses, 2);
+    const common = { numClasses, includeBackground: false } as const;
+    for await (const batch of loader) {
+      if (batch.mask === undefined) throw new ValueError('UNetSegmenter.evaluate needs samples with a mask.');
+      const pred = this.predict(batch.image, options);
+      const target = tf.tidy(() => tf.cast(tf.round(tf.squeeze(batch.mask as tf.Tensor4D, [3])), 'int32'));
+      try {
+        for (const m of metrics) {
+          let table: number[][];
+          switch (m) {
+            case 'dice':
+              table = computeDice(pred, target, common);
+              break;
+            case 'iou':
+              table = computeIoU(pred, target, common);
+              break;
+            case 'hd95':
+              table = hausdorffDistance95(pred, target, { ...common, reduction: 'none' });
+              break;
+            case 'hausdorff':
+              table = hausdorffDistance(pred, target, { ...common, reduction: 'none' });
+              break;
+            case 'asd':
+              table = averageSurfaceDistance(pred, target, { ...common, symmetric: true, reduction: 'none' });
+              break;
+            default:
+              table = computeConfusionMatrixMetric(m, confusionMatrix(pred, target, common));
+          }
+          for (const row of table) for (const v of row) if (!Number.isNaN(v)) {
+            sums[m].total += v;
+            sums[m].count += 1;
+          }
+        }
+      } finally {
+        tf.dispose([pred, target]);
+      }
+    }
+    return Object.fromEntries(metrics.map((m) => [m, sums[m].count > 0 ? sums[m].total / sums[m].count : NaN]));
+  }
+
+  /** Saves config and weights (see {@link saveModel}) to a directory or a tfjs IO URL. */
+  async save(target: string): Promise<void> {
+    await saveModel(this, target, { className: 'UNetSegmenter', config: { ...this.config } });
+  }
+
+  /** Loads a model written by {@link UNetSegmenter.save}. */
+  static async load(source: string): Promise<UNetSegmenter> {
+    const saved = await loadSavedModel(source);
+    try {
+      if (saved.className !== 'UNetSegmenter') throw new ValueError(`${source} holds a ${saved.className}, not a UNetSegmenter.`);
+      const model = new UNetSegmenter(saved.config as unknown as UNetSegmenterOptions);
+      model.loadStateDict(saved.weights);
+      return model;
+    } finally {
+      tf.dispose(Object.values(saved.weights));
+    }
+  }
+}
