@@ -1,1 +1,3 @@
 export * from './use-backend.js';
+export * from './wasm/register.js';
+export * from './backend-report.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './register-gradients.js';
 import { BackendError } from '../core/errors.js';
+import { registerWasmTrainingKernels } from './wasm/register.js';
 
 /** Backends medvae knows how to load. */
 export type BackendName = 'cpu' | 'wasm' | 'tensorflow' | 'tensorflow-gpu' | 'webgpu' | 'webgl';
@@ -176,6 +177,9 @@ export async function useBackend(name: BackendName = defaultBackendName(), optio
           name === 'webgl' ? 'WebGL is only available in browsers with a GPU context.' : 'See the messages tfjs printed above.'),
     );
   }
+  // Stock tfjs-backend-wasm cannot train convolutions (no Conv2DBackpropFilter) and is slow at the
+  // other gradient kernels; medvae's own kernels fix both.
+  if (tfName === 'wasm') registerWasmTrainingKernels();
   for (const hook of afterActivate.get(tfName) ?? []) await hook();
   return name;
 }

@@ -1,0 +1,177 @@
+// Throughput of the kernels training depends on, on the cpu backend, on stock tfjs-backend-wasm and
+// on wasm with medvae's kernels (src/backend/wasm/). Run: npx tsx bench/backends.ts
+// Prints GFLOP/s (median of a few runs after one warm-up) and the ratios between the setups.
+import * as tf from '@tensorflow/tfjs-core';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import os from 'node:os';
+import { registerWasmTrainingKernels, unregisterWasmTrainingKernels, useBackend } from '../src/index.js';
+
+type Setup = 'cpu' | 'wasm stock' | 'wasm+medvae';
+
+interface Shapes {
+  conv: { n: number; hw: number; cin: number; cout: number; k: number };
+  matmul: number;
+  batched: { b: number; m: number };
+}
+
+// The pure-JS cpu backend is 50–3000× slower (its filter gradient runs ~0.005 GFLOP/s), so it gets
+// smaller problems to keep the whole run near a minute; its rates are for those shapes.
+const SHAPES: Record<'cpu' | 'wasm', Shapes> = {
+  wasm: { conv: { n: 16, hw: 64, cin: 16, cout: 32, k: 3 }, matmul: 512, batched: { b: 16, m: 128 } },
+  cpu: { conv: { n: 1, hw: 32, cin: 16, cout: 32, k: 3 }, matmul: 256, batched: { b: 4, m: 64 } },
+};
+const REPEATS = { cpu: 3, wasm: 9 };
+/** Stop repeating a measurement once it has taken this long (at least one timed run is kept). */
+const CELL_BUDGET_MS = 6000;
+
+interface Row {
+  op: string;
+  shape: (s: Shapes) => string;
+  flops: (s: Shapes) => number;
+  /** Returns the function to time, and a disposer for its inputs. */
+  setup: (s: Shapes) => { run: () => tf.Tensor; dispose: () => void };
+}
+
+const convFlops = ({ conv: c }: Shapes): number => 2 * c.n * c.hw * c.hw * c.k * c.k * c.cin * c.cout;
+const convShape = ({ conv: c }: Shapes): string => `${c.n}×${c.hw}×${c.hw}×${c.cin}→${c.cout}, ${c.k}×${c.k}`;
+const gen = { seed: 1 };
+const rand = (shape: number[]): tf.Tensor => tf.randomUniform(shape, -1, 1, 'float32', gen.seed++);
+
+function convInputs(s: Shapes): { x: tf.Tensor4D; w: tf.Tensor4D; dy: tf.Tensor4D } {
+  const c = s.conv;
+  return { x: rand([c.n, c.hw, c.hw, c.cin]) as tf.Tensor4D, w: rand([c.k, c.k, c.cin, c.cout]) as tf.Tensor4D, dy: rand([c.n, c.hw, c.hw, c.cout]) as tf.Tensor4D };
+}
+
+const convAttrs = { strides: 1, pad: 'same', dataFormat: 'NHWC' };
+
+const ROWS: Row[] = [
+  {
+    op: 'conv forward',
+    shape: convShape,
+    flops: convFlops,
+    setup: (s) => {
+      const { x, w, dy } = convInputs(s);
+      return { run: () => tf.conv2d(x, w, 1, 'same'), dispose: () => tf.dispose([x, w, dy]) };
+    },
+  },
+  {
+    op: 'conv grad input',
+    shape: convShape,
+    flops: convFlops,
+    setup: (s) => {
+      const { x, w, dy } = convInputs(s);
+      const attrs = { ...convAttrs, inputShape: x.shape } as unknown as tf.NamedAttrMap;
+      return { run: () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter: w }, attrs) as tf.Tensor, dispose: () => tf.dispose([x, w, dy]) };
+    },
+  },
+  {
+    op: 'conv grad filter',
+    shape: convShape,
+    flops: convFlops,
+    setup: (s) => {
+      const { x, w, dy } = convInputs(s);
+      const attrs = { ...convAttrs, filterShape: w.shape } as unknown as tf.NamedAttrMap;
+      return { run: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs) as tf.Tensor, dispose: () => tf.dispose([x, w, dy]) };
+    },
+  },
+  ...([[false, false], [false, true], [true, false], [true, true]] as const).map(([ta, tb]): Row => ({
+    op: `matmul${ta ? ' Aᵀ' : ''}${tb ? ' Bᵀ' : ''}${!ta && !tb ? ' (plain)' : ''}`,
+    shape: (s) => `${s.matmul}³`,
+    flops: (s) => 2 * s.matmul ** 3,
+    setup: (s) => {
+      const a = rand([s.matmul, s.matmul]);
+      const b = rand([s.matmul, s.matmul]);
+      return { run: () => tf.matMul(a, b, ta, tb), dispose: () => tf.dispose([a, b]) };
+    },
+  })),
+  {
+    op: 'batched matmul',
+    shape: (s) => `${s.batched.b}×${s.batched.m}³`,
+    flops: (s) => 2 * s.batched.b * s.batched.m ** 3,
+    setup: (s) => {
+      const a = rand([s.batched.b, s.batched.m, s.batched.m]);
+      const b = rand([s.batched.b, s.batched.m, s.batched.m]);
+      return { run: () => tf.matMul(a, b), dispose: () => tf.dispose([a, b]) };
+    },
+  },
+];
+
+/** Runs `run` once and returns the milliseconds it took, or null when a kernel is missing. */
+function timeOnce(run: () => tf.Tensor): number | null {
+  const t0 = performance.now();
+  let out: tf.Tensor;
+  try {
+    out = run();
+  } catch (err) {
+    if (/not registered|Cannot find registered kernel/.test((err as Error).message)) return null;
+    throw err;
+  }
+  out.dataSync();
+  const ms = performance.now() - t0;
+  out.dispose();
+  return ms;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Median GFLOP/s of `row` under each setup in `setups` (all on the active backend, switched by
+ * calling the setup). Runs alternate between setups, so a machine whose load changes during the
+ * benchmark slows them alike. Null where a kernel is missing.
+ */
+function measure(row: Row, shapes: Shapes, repeats: number, setups: Array<() => void>): Array<number | null> {
+  const { run, dispose } = row.setup(shapes);
+  try {
+    const times: Array<number[] | null> = setups.map((enter) => {
+      enter();
+      // Warm-up: the first run also packs XNNPACK weights and builds operator plans.
+      return timeOnce(run) === null ? null : [];
+    });
+    const start = performance.now();
+    for (let i = 0; i < repeats && performance.now() - start < CELL_BUDGET_MS; i++) {
+      setups.forEach((enter, j) => {
+        const list = times[j];
+        if (list === null) return;
+        enter();
+        list.push(timeOnce(run) as number);
+      });
+    }
+    return times.map((t) => (t === null ? null : row.flops(shapes) / (median(t) * 1e6)));
+  } finally {
+    dispose();
+  }
+}
+
+const fmt = (v: number | null): string => (v === null ? 'missing' : v >= 10 ? v.toFixed(1) : v >= 0.1 ? v.toFixed(2) : v.toFixed(4));
+const ratio = (a: number | null, b: number | null): string => (a === null || b === null ? '–' : `${(a / b).toFixed(a / b >= 10 ? 0 : 1)}×`);
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const results = new Map<Setup, Array<number | null>>();
+  await useBackend('cpu');
+  results.set('cpu', ROWS.map((row) => measure(row, SHAPES.cpu, REPEATS.cpu, [() => {}])[0]));
+  await useBackend('wasm');
+  const wasm = ROWS.map((row) => measure(row, SHAPES.wasm, REPEATS.wasm, [registerWasmTrainingKernels, unregisterWasmTrainingKernels]));
+  registerWasmTrainingKernels();
+  results.set('wasm+medvae', wasm.map((r) => r[0]));
+  results.set('wasm stock', wasm.map((r) => r[1]));
+
+  console.log(`medvae backend benchmark: GFLOP/s, median of up to ${REPEATS.wasm} runs (cpu: ${REPEATS.cpu}) after one warm-up; wasm setups alternate run by run`);
+  console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} logical cores, Node ${process.version}, tfjs ${tf.version_core}, wasm threads ${getThreadsCount()}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const header = ['op', 'shape (wasm)', 'wasm+medvae', 'wasm stock', 'medvae/stock', 'shape (cpu)', 'cpu', 'medvae/cpu'];
+  const lines = ROWS.map((row, i) => {
+    const m = results.get('wasm+medvae')![i];
+    const s = results.get('wasm stock')![i];
+    const c = results.get('cpu')![i];
+    return [row.op, row.shape(SHAPES.wasm), fmt(m), fmt(s), ratio(m, s), row.shape(SHAPES.cpu), fmt(c), ratio(m, c)];
+  });
+  const widths = header.map((h, j) => Math.max(h.length, ...lines.map((l) => l[j].length)));
+  const print = (cells: string[]): void => console.log(`| ${cells.map((c, j) => (j < 2 || j === 5 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join(' | ')} |`);
+  print(header);
+  console.log(`|${widths.map((w, j) => (j < 2 || j === 5 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  lines.forEach(print);
+  console.log('cpu runs smaller problems (column "shape (cpu)"), so medvae/cpu compares rates, not equal work.');
+  console.log(`"missing": stock tfjs-backend-wasm has no such kernel. Total time ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+}
+
+await main();
