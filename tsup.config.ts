@@ -15,4 +15,7 @@ export default defineConfig({
     'webgpu',
     /^node:/,
   ],
+  // nifti-reader-js ships ESM only (its exports map has no "require"), so the CJS build could not
+  // load it; bundling it makes both builds self-sufficient.
+  noExternal: ['nifti-reader-js'],
 });
