@@ -71,6 +71,14 @@ export function xavierUniform(shape: readonly number[], fanIn: number, fanOut: n
   return uniformInit(shape, -bound, bound, seed);
 }
 
+/** Initial weight and bias tensors, as {@link pytorchDefaultInit} returns them (the caller owns both). */
+export interface InitializedParams {
+  /** The weight tensor. */
+  weight: tf.Tensor;
+  /** The bias tensor, or null when no bias shape was given. */
+  bias: tf.Tensor | null;
+}
+
 /**
  * PyTorch's default Linear/Conv initialisation: weight Kaiming-uniform with a = √5 (bound 1/√fanIn)
  * and bias U(−1/√fanIn, 1/√fanIn).
@@ -80,7 +88,7 @@ export function pytorchDefaultInit(
   biasShape: readonly number[] | null,
   fanIn: number,
   seed?: SeedLike,
-): { weight: tf.Tensor; bias: tf.Tensor | null } {
+): InitializedParams {
   const gen = toGenerator(seed);
   const weight = kaimingUniform(weightShape, fanIn, { a: Math.sqrt(5), seed: gen });
   const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;

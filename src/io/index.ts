@@ -1,4 +1,4 @@
-export * from './node-fs.js';
+export { writeFileAtomic } from './node-fs.js';
 export * from './safetensors.js';
 export * from './torch-state-dict.js';
 export * from './saved-model.js';

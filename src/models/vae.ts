@@ -20,7 +20,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import type { Callback } from '../train/callbacks.js';
 import { trainLoop, type CheckpointOptions, type TrainResult } from '../train/train-loop.js';
 import type { Logs, Progress } from '../train/types.js';
-import { checkImages, checkPositiveInt, toLoader, withEval, type TrainData } from './vae-common.js';
+import { checkImages, checkPositiveInt, toLoader, withEval } from './vae-common.js';
 import { buildConvDecoder, buildConvEncoder, buildMlpDecoder, buildMlpEncoder, type VAENetworkSpec } from './vae-networks.js';
 
 /** Encoder/decoder family of a {@link VAE}. */
@@ -143,6 +143,16 @@ export interface VAEEvaluateOptions {
   seed?: number;
 }
 
+/** What {@link VAE.evaluate} reports: per-image means over the dataset, in nats. */
+export type VAEMetrics = {
+  /** Negative ELBO: reconstruction + KL (an upper bound on −log p(x)). */
+  negElbo: number;
+  /** Reconstruction NLL, −E_q[log p(x | z)]. */
+  reconstruction: number;
+  /** KL(q(z|x) ‖ N(0, I)). */
+  kl: number;
+};
+
 /** Options of {@link VAE.fit}. */
 export interface VAEFitOptions {
   /** Number of epochs. */
@@ -248,10 +258,11 @@ function resolveConfig(options: VAEOptions): VAEConfig {
  *
  * @example
  * ```ts
- * const mnist = await loadMnist({ split: 'train', binarize: true });
+ * const train = await loadMnist({ split: 'train', binarize: true });
+ * const test = await loadMnist({ split: 'test', binarize: true });
  * const vae = new VAE({ inChannels: 1, imageSize: [28, 28], latentDim: 16, seed: 0 });
- * await vae.fit(mnist, { epochs: 10, klAnnealing: linearKLWarmup({ warmupSteps: 2000 }) });
- * const negElbo = (await vae.evaluate(testSet)).negElbo;   // nats per image
+ * await vae.fit(train, { epochs: 10, klAnnealing: linearKLWarmup({ warmupSteps: 2000 }) });
+ * const { negElbo } = await vae.evaluate(test);             // nats per image
  * const grid = vae.sample(64, { seed: 1 });               // [64, 28, 28, 1] probabilities
  * ```
  */
@@ -345,11 +356,12 @@ export class VAE extends Module<tf.Tensor, VAEOutput> {
   /** Expected image `[B, H, W, outChannels]` under p(x | z): sigmoid(logits) for Bernoulli, the means for Gaussian. */
   decodeMean(z: tf.Tensor): tf.Tensor4D {
     this.checkLatent(z, 'VAE.decodeMean input');
-    return tf.tidy(() => this.toMean(this.decoder.forward(z))) as tf.Tensor4D;
+    return tf.tidy(() => this.likelihoodMean(this.decoder.forward(z)));
   }
 
-  private toMean(raw: tf.Tensor): tf.Tensor {
-    return this.cfg.likelihood === 'bernoulli' ? tf.sigmoid(raw) : raw;
+  /** The mean of p(x | z) from the decoder's raw output: sigmoid of the logits (Bernoulli) or the means themselves (Gaussian, a copy). */
+  likelihoodMean(raw: tf.Tensor): tf.Tensor4D {
+    return (this.cfg.likelihood === 'bernoulli' ? tf.sigmoid(raw) : tf.clone(raw)) as tf.Tensor4D;
   }
 
   /** Encodes, reparameterises and decodes (see {@link VAEOutput}). */
@@ -365,17 +377,20 @@ export class VAE extends Module<tf.Tensor, VAEOutput> {
     }) as unknown as VAEOutput;
   }
 
-  /** Reconstruction NLL per sample `[B]` (nats) of `target` given raw decoder output. */
-  private reconstructionNLL(raw: tf.Tensor, target: tf.Tensor): tf.Tensor {
-    return this.cfg.likelihood === 'bernoulli'
+  /**
+   * −log p(target | z) per image `[B]`, in nats, from the decoder's raw output (logits or means):
+   * the reconstruction term of the ELBO under this model's likelihood.
+   */
+  reconstructionNLL(raw: tf.Tensor, target: tf.Tensor): tf.Tensor1D {
+    return (this.cfg.likelihood === 'bernoulli'
       ? bernoulliNLL(raw, target, { reduction: 'none' })
-      : gaussianNLL(raw, target, { variance: this.cfg.gaussianVariance, reduction: 'none' });
+      : gaussianNLL(raw, target, { variance: this.cfg.gaussianVariance, reduction: 'none' })) as tf.Tensor1D;
   }
 
   /**
    * The training objective on one batch: reconstruction NLL (nats, summed over pixels, mean over
-   * the batch) + β·KL, with z sampled as in training. `target` defaults to `x`; give the mask for
-   * a mask-decoding VAE.
+   * the batch) + β·KL, through {@link VAE.forward} (z is a posterior sample in training mode, μ in
+   * evaluation mode). `target` defaults to `x`; give the mask for a mask-decoding VAE.
    */
   loss(x: tf.Tensor, target?: tf.Tensor, options: VAELossOptions = {}): VAELossTerms {
     this.checkInput(x, 'VAE.loss input');
@@ -467,7 +482,7 @@ export class VAE extends Module<tf.Tensor, VAEOutput> {
    * Mean per-image negative ELBO and its two terms over a dataset, in nats (evaluation mode):
    * `{ negElbo, reconstruction, kl }`.
    */
-  async evaluate(data: Dataset<Sample>, options: VAEEvaluateOptions = {}): Promise<Logs> {
+  async evaluate(data: Dataset<Sample>, options: VAEEvaluateOptions = {}): Promise<VAEMetrics> {
     const samples = options.samples ?? 1;
     checkPositiveInt(samples, 'VAE.evaluate samples');
     const gen = new Generator(options.seed ?? 0);
@@ -503,7 +518,7 @@ export class VAE extends Module<tf.Tensor, VAEOutput> {
    * {@link trainLoop}. Logs `loss`, `reconstruction`, `kl` and `beta` per step. `data` is a Dataset
    * (batched and shuffled here with `batchSize` and `seed`) or a ready DataLoader.
    */
-  async fit(data: TrainData, options: VAEFitOptions): Promise<TrainResult> {
+  async fit(data: Dataset<Sample> | DataLoader<Sample, Batch>, options: VAEFitOptions): Promise<TrainResult> {
     if (options.beta !== undefined && options.klAnnealing !== undefined) {
       throw new ValueError('VAE.fit: give either beta (a constant KL weight) or klAnnealing (β per step), not both.');
     }

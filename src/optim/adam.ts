@@ -21,10 +21,15 @@ export interface AdamOptions {
  * update = lr · m̂ / (√v̂ + eps), with optional L2 weight decay and AMSGrad.
  */
 export class Adam extends Optimizer {
+  /** Decay of the first-moment (gradient) average. */
   protected readonly beta1: number;
+  /** Decay of the second-moment (squared gradient) average. */
   protected readonly beta2: number;
+  /** Added to the denominator for stability. */
   protected readonly eps: number;
+  /** Weight decay (L2 for Adam, decoupled for AdamW). */
   protected readonly weightDecay: number;
+  /** Whether the AMSGrad maximum of second moments is used. */
   protected readonly amsgrad: boolean;
   /** True for AdamW: weight decay is applied to the parameter, not added to the gradient. */
   protected readonly decoupled: boolean = false;

@@ -1,12 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+/** What {@link clipGradNorm} returns. */
+export interface ClippedGradients {
+  /** The gradients after clipping (the input map itself when no clipping was needed). */
+  grads: Record<string, tf.Tensor>;
+  /** The global L2 norm before clipping. */
+  totalNorm: number;
+}
+
 /**
  * Rescales gradients in place so their global L2 norm is at most `maxNorm`, as
  * `torch.nn.utils.clip_grad_norm_` (scale = maxNorm / (norm + 1e-6), applied only when < 1).
  * Returns the new gradient map (old tensors that were replaced are disposed) and the total norm
  * before clipping.
  */
-export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; totalNorm: number } {
+export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): ClippedGradients {
   const keys = Object.keys(grads);
   if (keys.length === 0) return { grads, totalNorm: 0 };
   const totalNorm = tf.tidy(() => tf.sqrt(tf.addN(keys.map((k) => tf.sum(tf.square(grads[k]))))).dataSync()[0]);

@@ -1,0 +1,380 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ValueError } from '../core/errors.js';
+import { Module } from '../core/module.js';
+import { Generator, toGenerator, type SeedLike } from '../core/random.js';
+import { DataLoader } from '../data/data-loader.js';
+import type { Dataset } from '../data/dataset.js';
+import type { Batch, Sample } from '../data/sample.js';
+import { loadSavedModel, saveModel } from '../io/saved-model.js';
+import { Dropout } from '../layers/dropout.js';
+import { createActivation, type ActivationKind } from '../layers/factories.js';
+import { Linear } from '../layers/linear.js';
+import { Sequential } from '../layers/sequential.js';
+import { bceWithLogits } from '../losses/bce.js';
+import { crossEntropy } from '../losses/cross-entropy.js';
+import { computeConfusionMatrixMetric } from '../metrics/confusion-matrix.js';
+import { rocAuc } from '../metrics/roc.js';
+import { Adam } from '../optim/adam.js';
+import type { Callback } from '../train/callbacks.js';
+import { trainLoop, type CheckpointOptions, type TrainResult } from '../train/train-loop.js';
+import type { Logs, Progress } from '../train/types.js';
+import { toLoader, withEval } from './vae-common.js';
+import { VAE, type VAEConfig } from './vae.js';
+
+/** Options of {@link LatentClassifier}. */
+export interface LatentClassifierOptions {
+  /**
+   * Number of classes. `2` (default): binary (e.g. lesion vs normal) with one sigmoid logit, so
+   * {@link LatentClassifier.predictProba} gives `[B]` probabilities of class 1; `≥ 3`: softmax over
+   * `numClasses` logits.
+   */
+  numClasses?: number;
+  /** Hidden widths of the MLP on μ; `[]` gives logistic / softmax regression on the latent means. Default `[32]`. */
+  hiddenDims?: number[];
+  /** Activation of the hidden layers. Default `'relu'`. */
+  activation?: ActivationKind;
+  /** Dropout probability after each hidden activation. Default 0. */
+  dropout?: number;
+  /**
+   * Keep the VAE's encoder fixed (default true): its parameters are frozen with `requiresGrad(false)`
+   * and it always runs in evaluation mode (BatchNorm statistics untouched), so only the head learns.
+   * `false` fine-tunes the encoder and its μ head together with the classifier.
+   */
+  freezeEncoder?: boolean;
+  /** Seed for the head's initialisation and dropout. */
+  seed?: SeedLike;
+}
+
+/** A {@link LatentClassifier}'s options with defaults filled in (no seed). */
+export type LatentClassifierConfig = Required<Omit<LatentClassifierOptions, 'seed'>>;
+
+/** Options of {@link LatentClassifier.fit}. */
+export interface LatentClassifierFitOptions {
+  /** Number of epochs. */
+  epochs: number;
+  /** Learning rate of Adam. Default 1e-3. */
+  lr?: number;
+  /** Weight of positive examples in the binary loss (`> 1` favours sensitivity when lesions are rare). Binary only. Default 1. */
+  posWeight?: number;
+  /** Batch size when `data` is a Dataset. Default 32. */
+  batchSize?: number;
+  /** Seed of the shuffle and of the run's generator. Default 0. */
+  seed?: number;
+  /** Held-out labelled samples: {@link LatentClassifier.evaluate} after each epoch. */
+  validation?: Dataset<Sample>;
+  /** Progress display: `'bar'` (default), `'none'`, or a callback. */
+  onProgress?: 'bar' | 'none' | ((progress: Progress) => void);
+  /** Further callbacks (early stopping on `val.rocAuc`, ...). */
+  callbacks?: Callback[];
+  /** Atomic checkpoints and resume. */
+  checkpoint?: CheckpointOptions;
+}
+
+/** Options of {@link LatentClassifier.evaluate} and {@link LatentClassifier.predict}. */
+export interface ClassifierEvaluateOptions {
+  /** Binary only: a sample is called positive when its probability is ≥ this. Default 0.5. */
+  threshold?: number;
+  /** Images per forward pass. Default 64. */
+  batchSize?: number;
+}
+
+/** What {@link LatentClassifier.evaluate} reports (multi-class: one-vs-rest, macro-averaged over classes). */
+export interface ClassificationMetrics {
+  /** Area under the ROC curve (NaN when the data hold a single class). */
+  rocAuc: number;
+  /** True positive rate, tp / (tp + fn). */
+  sensitivity: number;
+  /** True negative rate, tn / (tn + fp). */
+  specificity: number;
+  /** Fraction of samples classified correctly. */
+  accuracy: number;
+}
+
+/** The options saved by {@link LatentClassifier.save}: the VAE's and the classifier's. */
+interface SavedLatentClassifier {
+  vae: VAEConfig;
+  classifier: LatentClassifierConfig;
+}
+
+function nanMean(xs: number[]): number {
+  const ok = xs.filter((v) => !Number.isNaN(v));
+  return ok.length > 0 ? ok.reduce((a, b) => a + b, 0) / ok.length : NaN;
+}
+
+/**
+ * Diagnosis from a VAE's latent space: a small MLP that classifies images from the posterior
+ * means μ of a (trained) {@link VAE} encoder, e.g. lesion vs normal. With the encoder frozen (the
+ * default) the VAE is a fixed feature extractor learned without labels; with
+ * `freezeEncoder: false` the encoder is fine-tuned as well.
+ *
+ * The VAE becomes a child module (`vae`), not a copy: the classifier's `stateDict`, `save` and
+ * `dispose` include it (its decoder too, so a loaded classifier's VAE still reconstructs), and
+ * freezing switches off `requiresGrad` on the VAE you passed in. The head is the child `head`.
+ *
+ * @example
+ * ```ts
+ * const vae = await VAE.load('models/brain-vae');
+ * const clf = new LatentClassifier(vae, { numClasses: 2, seed: 0 });
+ * await clf.fit(trainSlices, { epochs: 50 });   // samples with label 0 (normal) / 1 (lesion)
+ * console.log(await clf.evaluate(testSlices));  // { rocAuc, sensitivity, specificity, accuracy }
+ * ```
+ */
+export class LatentClassifier extends Module<tf.Tensor, tf.Tensor> {
+  /** The VAE whose encoder provides the features. */
+  readonly vae: VAE;
+  /** The MLP from μ `[B, latentDim]` to logits. */
+  readonly head: Sequential;
+  private readonly cfg: LatentClassifierConfig;
+
+  /**
+   * @param vae - the (usually trained) VAE; it is shared, not copied.
+   * @param options - see {@link LatentClassifierOptions}.
+   */
+  constructor(vae: VAE, options: LatentClassifierOptions = {}) {
+    super();
+    if (!(vae instanceof VAE)) throw new ValueError('LatentClassifier needs a VAE as its first argument (its encoder provides the features).');
+    const hiddenDims = options.hiddenDims ?? [32];
+    if (!Array.isArray(hiddenDims) || !hiddenDims.every((d) => Number.isInteger(d) && d > 0)) {
+      throw new ValueError(`LatentClassifier hiddenDims must be a list of positive integers, but got ${JSON.stringify(hiddenDims)}.`);
+    }
+    this.cfg = {
+      numClasses: options.numClasses ?? 2,
+      hiddenDims: [...hiddenDims],
+      activation: options.activation ?? 'relu',
+      dropout: options.dropout ?? 0,
+      freezeEncoder: options.freezeEncoder ?? true,
+    };
+    if (!Number.isInteger(this.cfg.numClasses) || this.cfg.numClasses < 2) {
+      throw new ValueError(`LatentClassifier numClasses must be an integer ≥ 2 (2 = binary), but got ${this.cfg.numClasses}.`);
+    }
+    if (!(this.cfg.dropout >= 0 && this.cfg.dropout < 1)) throw new ValueError(`LatentClassifier dropout must be in [0, 1), but got ${this.cfg.dropout}.`);
+    this.vae = this.registerModule('vae', vae);
+    const gen = toGenerator(options.seed);
+    const layers: Module<tf.Tensor, tf.Tensor>[] = [];
+    let prev = vae.latentDim;
+    for (const d of this.cfg.hiddenDims) {
+      layers.push(new Linear(prev, d, { seed: gen }), createActivation(this.cfg.activation));
+      if (this.cfg.dropout > 0) layers.push(new Dropout(this.cfg.dropout, { seed: gen.fork() }));
+      prev = d;
+    }
+    layers.push(new Linear(prev, this.outputs, { seed: gen }));
+    this.head = this.registerModule('head', new Sequential(...layers));
+    if (this.cfg.freezeEncoder) vae.requiresGrad(false);
+    this.train(this.training);
+  }
+
+  /** The classifier's options, defaults filled in (without the seed). */
+  get config(): LatentClassifierConfig {
+    return { ...this.cfg, hiddenDims: [...this.cfg.hiddenDims] };
+  }
+
+  private get outputs(): number {
+    return this.cfg.numClasses === 2 ? 1 : this.cfg.numClasses;
+  }
+
+  /** Sets the mode as usual, except that a frozen encoder always stays in evaluation mode. */
+  override train(mode = true): this {
+    super.train(mode);
+    if (this.cfg?.freezeEncoder) this.vae.eval();
+    return this;
+  }
+
+  /** The parameters `fit` optimises: the head's, plus the encoder's and its μ head's when fine-tuning. */
+  fitParameters(): tf.Variable[] {
+    const head = this.head.trainableParameters();
+    if (this.cfg.freezeEncoder) return head;
+    return [...head, ...this.vae.encoder.trainableParameters(), ...this.vae.fcMu.trainableParameters()];
+  }
+
+  /** Latent features μ `[B, latentDim]` of images `[B, H, W, C]`. */
+  features(x: tf.Tensor): tf.Tensor2D {
+    return tf.tidy(() => {
+      const { mu, logVar } = this.vae.encode(x);
+      logVar.dispose();
+      return mu;
+    });
+  }
+
+  /** Logits: `[B, 1]` for binary, `[B, numClasses]` otherwise. */
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.head.forward(this.features(x)));
+  }
+
+  /**
+   * Class probabilities in evaluation mode: `[B]` (probability of class 1) for binary, `[B, numClasses]`
+   * (softmax) otherwise.
+   */
+  predictProba(x: tf.Tensor): tf.Tensor {
+    return withEval(this, () =>
+      tf.tidy(() => {
+        const logits = this.forward(x);
+        return this.cfg.numClasses === 2 ? tf.sigmoid(tf.reshape(logits, [-1])) : tf.softmax(logits, -1);
+      }),
+    );
+  }
+
+  /** Class indices `[B]` (int32): probability ≥ `threshold` for binary, argmax otherwise. */
+  predict(x: tf.Tensor, options: ClassifierEvaluateOptions = {}): tf.Tensor1D {
+    const threshold = options.threshold ?? 0.5;
+    return tf.tidy(() => {
+      const p = this.predictProba(x);
+      return (this.cfg.numClasses === 2 ? tf.cast(tf.greaterEqual(p, threshold), 'int32') : tf.argMax(p, -1)) as tf.Tensor1D;
+    });
+  }
+
+  private checkLabels(label: tf.Tensor | undefined, where: string): Int32Array {
+    if (label === undefined) throw new ValueError(`${where} needs samples with a label (class index in [0, ${this.cfg.numClasses})).`);
+    const values = Int32Array.from(label.dataSync());
+    for (const v of values) {
+      if (!(v >= 0 && v < this.cfg.numClasses)) {
+        throw new ValueError(`${where}: labels must be class indices in [0, ${this.cfg.numClasses}), but got ${v}.`);
+      }
+    }
+    return values;
+  }
+
+  /** Trains with binary cross-entropy on logits (binary) or cross-entropy (multi-class), Adam, through {@link trainLoop}. */
+  async fit(data: Dataset<Sample> | DataLoader<Sample, Batch>, options: LatentClassifierFitOptions): Promise<TrainResult> {
+    const loader = toLoader(data, options.batchSize ?? 32, options.seed ?? 0);
+    const params = this.fitParameters();
+    const optimizer = new Adam(params, { lr: options.lr ?? 1e-3 });
+    const binary = this.cfg.numClasses === 2;
+    if (options.posWeight !== undefined && !binary) throw new ValueError('LatentClassifier.fit: posWeight applies to binary classification only; use numClasses 2.');
+    const step = (batch: Batch): Logs => {
+      const labels = this.checkLabels(batch.label, 'LatentClassifier.fit');
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = this.forward(batch.image);
+        if (binary) {
+          const target = tf.tensor1d(Float32Array.from(labels));
+          return bceWithLogits(tf.reshape(logits, [-1]), target, options.posWeight === undefined ? {} : { posWeight: options.posWeight }) as tf.Scalar;
+        }
+        return crossEntropy(logits, tf.tensor1d(labels, 'int32')) as tf.Scalar;
+      }, params);
+      optimizer.step(grads);
+      tf.dispose(grads);
+      const loss = value.dataSync()[0];
+      value.dispose();
+      return { loss };
+    };
+    const validation = options.validation;
+    try {
+      return await trainLoop<Batch>({
+        module: this,
+        optimizers: { optimizer },
+        epochs: options.epochs,
+        stepsPerEpoch: loader.length,
+        data: (epoch) => {
+          loader.setEpoch(epoch);
+          return loader;
+        },
+        step,
+        validate: validation ? async () => ({ ...(await this.evaluate(validation)) }) : undefined,
+        onProgress: options.onProgress,
+        callbacks: options.callbacks,
+        checkpoint: options.checkpoint,
+        generator: new Generator(options.seed ?? 0),
+      });
+    } finally {
+      optimizer.dispose();
+    }
+  }
+
+  /**
+   * ROC-AUC (from the probabilities), and sensitivity, specificity and accuracy of the thresholded
+   * predictions, over a labelled dataset. Binary: class 1 is the positive class. Multi-class: AUC,
+   * sensitivity and specificity are one-vs-rest per class, macro-averaged; predictions are the
+   * argmax (`threshold` is not used).
+   */
+  async evaluate(data: Dataset<Sample>, options: ClassifierEvaluateOptions = {}): Promise<ClassificationMetrics> {
+    const threshold = options.threshold ?? 0.5;
+    const c = this.cfg.numClasses;
+    const loader = new DataLoader(data, { batchSize: options.batchSize ?? 64 });
+    const scores: number[] = [];
+    const labels: number[] = [];
+    for await (const batch of loader) {
+      const y = this.checkLabels(batch.label, 'LatentClassifier.evaluate');
+      const p = this.predictProba(batch.image);
+      scores.push(...p.dataSync());
+      p.dispose();
+      labels.push(...y);
+    }
+    const n = labels.length;
+    if (n === 0) throw new ValueError('LatentClassifier.evaluate got an empty dataset.');
+    if (c === 2) {
+      let tp = 0;
+      let fp = 0;
+      let tn = 0;
+      let fn = 0;
+      for (let i = 0; i < n; i++) {
+        const pos = scores[i] >= threshold;
+        if (labels[i] === 1) {
+          if (pos) tp++;
+          else fn++;
+        } else if (pos) fp++;
+        else tn++;
+      }
+      const counts = [[[tp, fp, tn, fn]]];
+      return {
+        rocAuc: rocAuc(scores, labels),
+        sensitivity: computeConfusionMatrixMetric('sensitivity', counts)[0][0],
+        specificity: computeConfusionMatrixMetric('specificity', counts)[0][0],
+        accuracy: computeConfusionMatrixMetric('accuracy', counts)[0][0],
+      };
+    }
+    const oneHot = new Float32Array(n * c);
+    const pred = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      oneHot[i * c + labels[i]] = 1;
+      let best = 0;
+      for (let k = 1; k < c; k++) if (scores[i * c + k] > scores[i * c + best]) best = k;
+      pred[i] = best;
+    }
+    const perClass = Array.from({ length: c }, (_, k) => {
+      let tp = 0;
+      let fp = 0;
+      let fn = 0;
+      for (let i = 0; i < n; i++) {
+        if (pred[i] === k && labels[i] === k) tp++;
+        else if (pred[i] === k) fp++;
+        else if (labels[i] === k) fn++;
+      }
+      return [tp, fp, n - tp - fp - fn, fn];
+    });
+    const counts = [perClass];
+    let correct = 0;
+    for (let i = 0; i < n; i++) if (pred[i] === labels[i]) correct++;
+    return {
+      rocAuc: rocAuc({ data: Float32Array.from(scores), shape: [n, c] }, { data: oneHot, shape: [n, c] }),
+      sensitivity: nanMean(computeConfusionMatrixMetric('sensitivity', counts)[0]),
+      specificity: nanMean(computeConfusionMatrixMetric('specificity', counts)[0]),
+      accuracy: correct / n,
+    };
+  }
+
+  /**
+   * Saves the classifier and its whole VAE (config and weights, decoder included) in one directory
+   * (or tfjs IO URL); {@link LatentClassifier.load} rebuilds both.
+   */
+  async save(target: string): Promise<void> {
+    const config: SavedLatentClassifier = { vae: this.vae.config, classifier: this.config };
+    await saveModel(this, target, { className: 'LatentClassifier', config: { ...config } });
+  }
+
+  /** Loads a classifier (with its VAE) written by {@link LatentClassifier.save}. */
+  static async load(source: string): Promise<LatentClassifier> {
+    const saved = await loadSavedModel(source);
+    try {
+      if (saved.className !== 'LatentClassifier') throw new ValueError(`${source} holds a ${saved.className}, not a LatentClassifier.`);
+      const config = saved.config as unknown as SavedLatentClassifier;
+      const model = new LatentClassifier(new VAE(config.vae), config.classifier);
+      model.loadStateDict(saved.weights);
+      return model;
+    } finally {
+      tf.dispose(Object.values(saved.weights));
+    }
+  }
+
+  override extraRepr(): string {
+    return `numClasses=${this.cfg.numClasses}, hiddenDims=[${this.cfg.hiddenDims.join(',')}], freezeEncoder=${this.cfg.freezeEncoder}`;
+  }
+}

@@ -1,0 +1,408 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ValueError } from '../core/errors.js';
+import { Module } from '../core/module.js';
+import { Generator, toGenerator, type SeedLike } from '../core/random.js';
+import type { DataLoader } from '../data/data-loader.js';
+import type { Dataset } from '../data/dataset.js';
+import type { Batch, Sample } from '../data/sample.js';
+import { loadSavedModel, saveModel } from '../io/saved-model.js';
+import { ConvNormAct } from '../layers/conv-norm-act.js';
+import type { NormKind } from '../layers/factories.js';
+import { Flatten } from '../layers/flatten.js';
+import { Linear } from '../layers/linear.js';
+import { Sequential } from '../layers/sequential.js';
+import { discriminatorLoss, generatorLoss, type AdversarialLossType } from '../losses/adversarial.js';
+import type { BetaSchedule } from '../losses/kl-annealing.js';
+import { gaussianKL } from '../losses/kl.js';
+import { Adam } from '../optim/adam.js';
+import type { Callback } from '../train/callbacks.js';
+import { trainLoop, type CheckpointOptions, type TrainResult } from '../train/train-loop.js';
+import type { Logs, Progress } from '../train/types.js';
+import { checkImages, checkPositiveInt, toLoader } from './vae-common.js';
+import { convLevelSizes } from './vae-networks.js';
+import { VAE, type VAEConfig, type VAEElboOptions, type VAEEvaluateOptions, type VAEMetrics, type VAEOptions, type VAEOutput, type VAESampleOptions } from './vae.js';
+
+/** Options of {@link VAEGANDiscriminator}. */
+export interface VAEGANDiscriminatorOptions {
+  /** Channels of the images judged. */
+  inChannels: number;
+  /** `[H, W]` of the images judged. */
+  imageSize: [number, number];
+  /** Widths of the stride-2 conv blocks (kernel 3, padding 1, LeakyReLU). Default `[32, 64]`. */
+  channels?: number[];
+  /** Normalisation of every block but the first (DCGAN's rule: never normalise the input layer). Default `'batch'`. */
+  norm?: NormKind;
+  /** Slope of the LeakyReLU. Default 0.2 (DCGAN). */
+  negativeSlope?: number;
+  /** Seed for weight initialisation. */
+  seed?: SeedLike;
+}
+
+/** Output of {@link VAEGANDiscriminator.forwardWithFeatures}. */
+export interface DiscriminatorFeatures {
+  /** Real-vs-fake logits `[B, 1]`. */
+  logits: tf.Tensor2D;
+  /** The last conv block's activations, flattened `[B, F]`: Larsen et al.'s Dis_l, used for feature matching. */
+  features: tf.Tensor2D;
+}
+
+/**
+ * The VAE-GAN's discriminator: stride-2 conv blocks (Conv → norm → LeakyReLU), a Flatten, and a
+ * Linear head to one logit per image. Its last conv features are exposed for the learned
+ * similarity metric of Larsen et al. (2016).
+ *
+ * Children: `blocks` (Sequential of {@link ConvNormAct}, ending in a Flatten) and `head` (Linear).
+ */
+export class VAEGANDiscriminator extends Module<tf.Tensor, tf.Tensor> {
+  /** Conv blocks, ending in a Flatten. */
+  readonly blocks: Sequential;
+  /** Linear layer from the flattened features to one logit. */
+  readonly head: Linear;
+  private readonly inChannels: number;
+  private readonly imageSize: [number, number];
+
+  constructor(options: VAEGANDiscriminatorOptions) {
+    super();
+    checkPositiveInt(options.inChannels, 'VAEGANDiscriminator inChannels');
+    const channels = options.channels ?? [32, 64];
+    if (!Array.isArray(channels) || channels.length === 0 || !channels.every((c) => Number.isInteger(c) && c > 0)) {
+      throw new ValueError(`VAEGANDiscriminator channels must be a non-empty list of positive integers, but got ${JSON.stringify(channels)}.`);
+    }
+    this.inChannels = options.inChannels;
+    this.imageSize = [options.imageSize[0], options.imageSize[1]];
+    const gen = toGenerator(options.seed);
+    const norm = options.norm ?? 'batch';
+    const blocks = channels.map((c, i) => new ConvNormAct(i === 0 ? options.inChannels : channels[i - 1], c, {
+      kernelSize: 3, stride: 2, padding: 1, norm: i === 0 ? 'none' : norm, activation: 'leakyrelu', negativeSlope: options.negativeSlope ?? 0.2, seed: gen,
+    }));
+    this.blocks = this.registerModule('blocks', new Sequential(...blocks, new Flatten()));
+    const levels = channels.length;
+    const features = convLevelSizes(this.imageSize[0], levels)[levels] * convLevelSizes(this.imageSize[1], levels)[levels] * channels[levels - 1];
+    this.head = this.registerModule('head', new Linear(features, 1, { seed: gen }));
+  }
+
+  /** Logits and the features they are computed from. */
+  forwardWithFeatures(x: tf.Tensor): DiscriminatorFeatures {
+    checkImages(x, this.imageSize[0], this.imageSize[1], this.inChannels, 'VAEGANDiscriminator input');
+    return tf.tidy(() => {
+      const features = this.blocks.forward(x);
+      return { logits: this.head.forward(features), features };
+    }) as unknown as DiscriminatorFeatures;
+  }
+
+  /** Real-vs-fake logits `[B, 1]`. */
+  forward(x: tf.Tensor): tf.Tensor {
+    checkImages(x, this.imageSize[0], this.imageSize[1], this.inChannels, 'VAEGANDiscriminator input');
+    return tf.tidy(() => this.head.forward(this.blocks.forward(x)));
+  }
+}
+
+/** Options of {@link VAEGAN}: the {@link VAE} options plus the discriminator and the loss weights. */
+export interface VAEGANOptions extends VAEOptions {
+  /** Widths of the discriminator's conv blocks. Default `[32, 64]`. */
+  discriminatorChannels?: number[];
+  /** Normalisation in the discriminator (not on its first block). Default `'batch'`. */
+  discriminatorNorm?: NormKind;
+  /**
+   * Reconstruct in the discriminator's feature space (Larsen et al.'s learned similarity:
+   * ½‖Dis_l(x̃) − Dis_l(x)‖² per image, a Gaussian NLL on the features without its constant).
+   * Default true.
+   */
+  featureMatching?: boolean;
+  /**
+   * Weight of the pixel-wise reconstruction NLL (the VAE's own likelihood term) in the encoder's and
+   * decoder's losses. Default 0 with `featureMatching` (features instead of pixels), 1 without;
+   * set it > 0 with `featureMatching` to use both.
+   */
+  pixelWeight?: number;
+  /** Larsen's γ: weight of the reconstruction term against the adversarial term in the decoder's loss. Default 1. */
+  gamma?: number;
+  /** GAN objective of {@link generatorLoss} / {@link discriminatorLoss}. Default `'non-saturating'`. */
+  adversarialLoss?: AdversarialLossType;
+}
+
+/** A {@link VAEGAN}'s options with defaults filled in (no seed), as saved. */
+export type VAEGANConfig = VAEConfig & Required<Omit<VAEGANOptions, keyof VAEOptions>>;
+
+/** Options of {@link VAEGAN.fit}. */
+export interface VAEGANFitOptions {
+  /** Number of epochs. */
+  epochs: number;
+  /** Learning rate of the encoder's and decoder's Adam. Default 1e-3. */
+  lr?: number;
+  /** Learning rate of the discriminator's Adam. Default `lr`. */
+  discriminatorLr?: number;
+  /** Adam's betas for all three optimizers. Default `[0.5, 0.999]` (the usual GAN setting: less momentum keeps the players in step). */
+  betas?: [number, number];
+  /** Constant KL weight β in the encoder's loss. Default 1. Give either `beta` or `klAnnealing`. */
+  beta?: number;
+  /** β per global step (e.g. `linearKLWarmup(...)`); replaces `beta`. */
+  klAnnealing?: BetaSchedule;
+  /** Batch size when `data` is a Dataset. Default 128. */
+  batchSize?: number;
+  /** Seed of the shuffle, and of the run's generator (prior samples z_p are drawn from it). Default 0. */
+  seed?: number;
+  /** Held-out samples: the VAE's negative ELBO ({@link VAE.evaluate}) after each epoch. */
+  validation?: Dataset<Sample>;
+  /** Progress display: `'bar'` (default), `'none'`, or a callback. */
+  onProgress?: 'bar' | 'none' | ((progress: Progress) => void);
+  /** Further callbacks. */
+  callbacks?: Callback[];
+  /** Atomic checkpoints (all three optimizers and the noise streams) and resume. */
+  checkpoint?: CheckpointOptions;
+}
+
+/**
+ * VAE-GAN (Larsen et al., 2016, "Autoencoding beyond pixels using a learned similarity metric"):
+ * a {@link VAE} whose decoder doubles as a GAN generator, and a conv discriminator that judges real
+ * images, reconstructions and samples decoded from prior draws z_p ~ N(0, I). With
+ * `featureMatching` the reconstruction error is measured on the discriminator's features instead
+ * of pixels, which gives sharper images than a pixel likelihood.
+ *
+ * Training (one {@link trainLoop} step per batch) follows the paper's Algorithm 1 with three Adam
+ * optimizers, all gradients taken at the same parameters before any update:
+ * - encoder (encoder + μ/logVar heads): `β·KL + L_rec`;
+ * - decoder: `γ·L_rec + L_gen`, where `L_gen` is {@link generatorLoss} on the logits of the
+ *   reconstructions and the prior samples together (the encoder gets no adversarial gradient);
+ * - discriminator: {@link discriminatorLoss} of real images against reconstructions and prior
+ *   samples together (the fakes are held fixed).
+ * `L_rec = [featureMatching] ½‖Dis_l(x̃) − Dis_l(x)‖² + pixelWeight·(pixel NLL)`, per image, mean
+ * over the batch. Real and fake images go through the discriminator in one batch, so its
+ * BatchNorm sees them together. Decoded images are the likelihood mean (probabilities for
+ * Bernoulli). The decoder must reproduce the input (`outChannels = inChannels`).
+ *
+ * Children: `vae` ({@link VAE}) and `discriminator` ({@link VAEGANDiscriminator}).
+ *
+ * @example
+ * ```ts
+ * const train = await loadMnist({ split: 'train', binarize: true });
+ * const model = new VAEGAN({ inChannels: 1, imageSize: [28, 28], latentDim: 128, seed: 0 });
+ * await model.fit(train, { epochs: 5, batchSize: 128 });
+ * const samples = model.sample(64, { seed: 1 });   // [64, 28, 28, 1]
+ * ```
+ */
+export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
+  /** The VAE (encoder, heads, decoder = generator). */
+  readonly vae: VAE;
+  /** The discriminator. */
+  readonly discriminator: VAEGANDiscriminator;
+  private readonly ganCfg: Required<Omit<VAEGANOptions, keyof VAEOptions>>;
+
+  constructor(options: VAEGANOptions) {
+    super();
+    const gen = toGenerator(options.seed);
+    const { discriminatorChannels, discriminatorNorm, featureMatching, pixelWeight, gamma, adversarialLoss, ...vaeOptions } = options;
+    this.vae = this.registerModule('vae', new VAE({ ...vaeOptions, seed: gen }));
+    const vc = this.vae.config;
+    if (vc.outChannels !== vc.inChannels) {
+      throw new ValueError(`VAEGAN's decoder must reproduce its input (outChannels = inChannels = ${vc.inChannels}), but got outChannels ${vc.outChannels}.`);
+    }
+    const fm = featureMatching ?? true;
+    this.ganCfg = {
+      discriminatorChannels: [...(discriminatorChannels ?? [32, 64])],
+      discriminatorNorm: discriminatorNorm ?? 'batch',
+      featureMatching: fm,
+      pixelWeight: pixelWeight ?? (fm ? 0 : 1),
+      gamma: gamma ?? 1,
+      adversarialLoss: adversarialLoss ?? 'non-saturating',
+    };
+    for (const key of ['pixelWeight', 'gamma'] as const) {
+      const v = this.ganCfg[key];
+      if (!(Number.isFinite(v) && v >= 0)) throw new ValueError(`VAEGAN ${key} must be a finite number ≥ 0, but got ${v}.`);
+    }
+    if (!fm && this.ganCfg.pixelWeight === 0) {
+      throw new ValueError('VAEGAN needs a reconstruction term: set featureMatching: true or pixelWeight > 0.');
+    }
+    this.discriminator = this.registerModule('discriminator', new VAEGANDiscriminator({
+      inChannels: vc.inChannels, imageSize: vc.imageSize, channels: this.ganCfg.discriminatorChannels, norm: this.ganCfg.discriminatorNorm, seed: gen,
+    }));
+  }
+
+  /** The options the model was built with, defaults filled in (without the seed). */
+  get config(): VAEGANConfig {
+    return { ...this.vae.config, ...this.ganCfg, discriminatorChannels: [...this.ganCfg.discriminatorChannels] };
+  }
+
+  /** The VAE's forward pass (see {@link VAE.forward}). */
+  forward(x: tf.Tensor): VAEOutput {
+    return this.vae.forward(x);
+  }
+
+  /** Decoded prior samples `[n, H, W, C]` (see {@link VAE.sample}). */
+  sample(n: number, options: VAESampleOptions = {}): tf.Tensor4D {
+    return this.vae.sample(n, options);
+  }
+
+  /** Reconstructions `[B, H, W, C]` (see {@link VAE.reconstruct}). */
+  reconstruct(x: tf.Tensor): tf.Tensor4D {
+    return this.vae.reconstruct(x);
+  }
+
+  /** Latent interpolations (see {@link VAE.interpolate}). */
+  interpolate(xa: tf.Tensor, xb: tf.Tensor, steps: number): tf.Tensor4D {
+    return this.vae.interpolate(xa, xb, steps);
+  }
+
+  /** The VAE's per-image ELBO under its pixel likelihood (see {@link VAE.elbo}). */
+  elbo(x: tf.Tensor, options: VAEElboOptions = {}): tf.Tensor1D {
+    return this.vae.elbo(x, options);
+  }
+
+  /** The VAE's negative ELBO on a dataset (see {@link VAE.evaluate}). */
+  evaluate(data: Dataset<Sample>, options: VAEEvaluateOptions = {}): Promise<VAEMetrics> {
+    return this.vae.evaluate(data, options);
+  }
+
+  /** Per-image reconstruction term `[B]` from raw decoder output and, when feature matching, discriminator features of the real and reconstructed images. */
+  private reconstructionTerm(x: tf.Tensor, raw: tf.Tensor, realFeatures: tf.Tensor | null, fakeFeatures: tf.Tensor | null): tf.Tensor {
+    let term: tf.Tensor = tf.zeros([x.shape[0]]);
+    if (this.ganCfg.featureMatching && realFeatures && fakeFeatures) {
+      term = tf.add(term, tf.mul(0.5, tf.sum(tf.square(tf.sub(fakeFeatures, realFeatures)), 1)));
+    }
+    if (this.ganCfg.pixelWeight > 0) term = tf.add(term, tf.mul(this.vae.reconstructionNLL(raw, x), this.ganCfg.pixelWeight));
+    return term;
+  }
+
+  /**
+   * Trains encoder, decoder and discriminator together (see the class description). Logs per step:
+   * `loss` (the encoder's loss, β·KL + reconstruction), `kl`, `reconstruction`, `decoder`
+   * (γ·reconstruction + adversarial), `generator` (the adversarial term) and `discriminator`.
+   */
+  async fit(data: Dataset<Sample> | DataLoader<Sample, Batch>, options: VAEGANFitOptions): Promise<TrainResult> {
+    if (options.beta !== undefined && options.klAnnealing !== undefined) {
+      throw new ValueError('VAEGAN.fit: give either beta (a constant KL weight) or klAnnealing (β per step), not both.');
+    }
+    const lr = options.lr ?? 1e-3;
+    const betas = options.betas ?? [0.5, 0.999];
+    const encParams = this.vae.encoderParameters().filter((p) => p.trainable);
+    const decParams = this.vae.decoderParameters().filter((p) => p.trainable);
+    const discParams = this.discriminator.trainableParameters();
+    const optimizers = {
+      encoder: new Adam(encParams, { lr, betas }),
+      decoder: new Adam(decParams, { lr, betas }),
+      discriminator: new Adam(discParams, { lr: options.discriminatorLr ?? lr, betas }),
+    };
+    const loader = toLoader(data, options.batchSize ?? 128, options.seed ?? 0);
+    const adv = { type: this.ganCfg.adversarialLoss };
+    const gamma = this.ganCfg.gamma;
+    const latentDim = this.vae.latentDim;
+
+    const step = (batch: Batch, ctx: { globalStep: number; generator: Generator }): Logs => {
+      const x = batch.image;
+      const vc = this.vae.config;
+      checkImages(x, vc.imageSize[0], vc.imageSize[1], vc.inChannels, 'VAEGAN.fit images');
+      const b = x.shape[0];
+      const beta = options.klAnnealing ? options.klAnnealing(ctx.globalStep) : options.beta ?? 1;
+      const kept: tf.Tensor[] = [];
+      const keep = <T extends tf.Tensor>(t: T): T => {
+        kept.push(tf.keep(t));
+        return t;
+      };
+      const zPrior = ctx.generator.normal([b, latentDim]);
+      let z: tf.Tensor | undefined;
+      let kl: tf.Tensor | undefined;
+      let rec: tf.Tensor | undefined;
+      let gen: tf.Tensor | undefined;
+      let fakes: tf.Tensor | undefined;
+      const grads: Record<string, tf.Tensor>[] = [];
+      try {
+        // Encoder: β·KL + reconstruction, through the discriminator's features but no adversarial term.
+        const enc = tf.variableGrads(() => {
+          const out = this.vae.forward(x);
+          z = keep(out.z);
+          kl = keep(gaussianKL(out.mu, out.logVar));
+          let realF: tf.Tensor | null = null;
+          let fakeF: tf.Tensor | null = null;
+          if (this.ganCfg.featureMatching) {
+            // The same discriminator batch as the decoder's pass (real, reconstructions, prior
+            // samples), so BatchNorm statistics, and hence the features, agree between the two.
+            const prior = this.vae.decodeMean(zPrior);
+            const { features } = this.discriminator.forwardWithFeatures(tf.concat([x, this.vae.likelihoodMean(out.recon), prior], 0));
+            realF = tf.slice(features, [0, 0], [b, -1]);
+            fakeF = tf.slice(features, [b, 0], [b, -1]);
+          }
+          rec = keep(tf.mean(this.reconstructionTerm(x, out.recon, realF, fakeF)));
+          return tf.add(tf.mul(kl, beta), rec) as tf.Scalar;
+        }, encParams);
+        kept.push(enc.value);
+        grads.push(enc.grads);
+        // Decoder: γ·reconstruction + generator loss on reconstructions and prior samples (z held fixed).
+        const dec = tf.variableGrads(() => {
+          const raw = this.vae.decode(z as tf.Tensor);
+          const rawPrior = this.vae.decode(zPrior);
+          const fake = tf.concat([this.vae.likelihoodMean(raw), this.vae.likelihoodMean(rawPrior)], 0);
+          fakes = keep(fake);
+          const { logits, features } = this.discriminator.forwardWithFeatures(tf.concat([x, fake], 0));
+          const recTerm = tf.mean(this.reconstructionTerm(x, raw, tf.slice(features, [0, 0], [b, -1]), tf.slice(features, [b, 0], [b, -1])));
+          gen = keep(generatorLoss(tf.slice(logits, [b, 0], [2 * b, -1]), adv));
+          return tf.add(tf.mul(recTerm, gamma), gen) as tf.Scalar;
+        }, decParams);
+        kept.push(dec.value);
+        grads.push(dec.grads);
+        // Discriminator: real images against the (fixed) reconstructions and prior samples.
+        const disc = tf.variableGrads(() => {
+          const logits = this.discriminator.forward(tf.concat([x, fakes as tf.Tensor], 0));
+          return discriminatorLoss(tf.slice(logits, [0, 0], [b, -1]), tf.slice(logits, [b, 0], [2 * b, -1]), adv) as tf.Scalar;
+        }, discParams);
+        kept.push(disc.value);
+        grads.push(disc.grads);
+        optimizers.encoder.step(enc.grads);
+        optimizers.decoder.step(dec.grads);
+        optimizers.discriminator.step(disc.grads);
+        const read = (t: tf.Tensor | undefined): number => (t as tf.Tensor).dataSync()[0];
+        return {
+          loss: read(enc.value), kl: read(kl), reconstruction: read(rec), decoder: read(dec.value), generator: read(gen), discriminator: read(disc.value), beta,
+        };
+      } finally {
+        tf.dispose([zPrior, ...kept]);
+        for (const g of grads) tf.dispose(g);
+      }
+    };
+
+    const validation = options.validation;
+    try {
+      return await trainLoop<Batch>({
+        module: this,
+        optimizers,
+        epochs: options.epochs,
+        stepsPerEpoch: loader.length,
+        data: (epoch) => {
+          loader.setEpoch(epoch);
+          return loader;
+        },
+        step,
+        validate: validation ? () => this.vae.evaluate(validation) : undefined,
+        onProgress: options.onProgress,
+        callbacks: options.callbacks,
+        checkpoint: options.checkpoint,
+        generator: new Generator(options.seed ?? 0),
+        extraGenerators: { noise: this.vae.noiseGenerator },
+      });
+    } finally {
+      for (const o of Object.values(optimizers)) o.dispose();
+    }
+  }
+
+  /** Saves config and weights (VAE and discriminator) to a directory or a tfjs IO URL. */
+  async save(target: string): Promise<void> {
+    await saveModel(this, target, { className: 'VAEGAN', config: { ...this.config } });
+  }
+
+  /** Loads a model written by {@link VAEGAN.save}. */
+  static async load(source: string): Promise<VAEGAN> {
+    const saved = await loadSavedModel(source);
+    try {
+      if (saved.className !== 'VAEGAN') throw new ValueError(`${source} holds a ${saved.className}, not a VAEGAN.`);
+      const model = new VAEGAN(saved.config as unknown as VAEGANOptions);
+      model.loadStateDict(saved.weights);
+      return model;
+    } finally {
+      tf.dispose(Object.values(saved.weights));
+    }
+  }
+
+  override extraRepr(): string {
+    const c = this.ganCfg;
+    return `featureMatching=${c.featureMatching}, pixelWeight=${c.pixelWeight}, gamma=${c.gamma}, adversarialLoss=${c.adversarialLoss}`;
+  }
+}
