@@ -14,7 +14,7 @@ function run(cmd: string, args: string[], cwd: string): string {
 }
 
 // The public names the packaging check imports; extend as areas land.
-const names = ['Module', 'Generator', 'useBackend', 'MedvaeError', 'Conv2d', 'Linear', 'Sequential'];
+const names = ['Module', 'Generator', 'useBackend', 'MedvaeError', 'Conv2d', 'Linear', 'Sequential', 'UNetSegmenter', 'diceLoss', 'computeDice', 'DDPMScheduler', 'readNifti', 'DataLoader'];
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'medvae-pack-'));
@@ -31,7 +31,7 @@ afterAll(() => {
 });
 
 describe('the packed tarball', () => {
-  it('loads with import (ESM) and trains a step on wasm', () => {
+  it('loads with import (ESM) and computes a gradient on wasm', () => {
     const app = join(work, 'app');
     writeFileSync(join(app, 'esm.mjs'), `
       import * as tf from '@tensorflow/tfjs-core';
@@ -57,9 +57,9 @@ describe('the packed tarball', () => {
 
   it('resolves its types for ESM and CJS consumers', () => {
     const app = join(work, 'app');
-    const src = `import { Module, useBackend, Generator } from 'medvae';\n` +
+    const src = `import { Module, useBackend, Generator, UNetSegmenter } from 'medvae';\n` +
       `const g: Generator = new Generator(1);\nconst p: Promise<string> = useBackend('cpu');\n` +
-      `type M = Module<number, string>;\nexport const used: [Generator, Promise<string>, M | null] = [g, p, null];\n`;
+      `type M = Module<number, string>;\nconst seg: UNetSegmenter | null = null;\nexport const used: [Generator, Promise<string>, M | null, UNetSegmenter | null] = [g, p, null, seg];\n`;
     writeFileSync(join(app, 'check.mts'), src);
     writeFileSync(join(app, 'check.cts'), src);
     const tsc = join(app, 'node_modules', 'typescript', 'bin', 'tsc');
