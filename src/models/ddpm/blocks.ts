@@ -9,13 +9,7 @@ import { ResidualBlock } from '../../layers/residual-block.js';
 import { SelfAttention2d } from '../../layers/self-attention.js';
 import { Sequential } from '../../layers/sequential.js';
 import { Upsample } from '../../layers/upsample.js';
-
-/** The largest divisor of `channels` that is at most `wanted` (so GroupNorm fits any width). */
-export function groupsFor(channels: number, wanted: number): number {
-  let g = Math.max(1, Math.min(wanted, channels));
-  while (channels % g !== 0) g--;
-  return g;
-}
+import { groupsFor } from './internal.js';
 
 /**
  * The MLP after the sinusoidal projection of the timestep (diffusers' `TimestepEmbedding`):
@@ -77,10 +71,12 @@ export class DiffusionClassEmbedding extends Module<tf.Tensor, tf.Tensor> {
   /** Labels `[B]` (int32, −1 for none) → `[B, embeddingDim]`. */
   forward(labels: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const idx = tf.cast(labels, 'int32');
-      const rows = tf.gather(this.weight, tf.maximum(idx, 0));
-      const keep = tf.cast(tf.greaterEqual(idx, 0), 'float32');
-      return tf.mul(rows, tf.expandDims(keep, 1));
+      // One-hot rows times the table rather than a gather: gather's gradient needs UnsortedSegmentSum,
+      // which the wasm backend lacks. A −1 label matches no class, so its row is zero.
+      const idx = tf.reshape(tf.cast(labels, 'int32'), [-1, 1]);
+      const classes = tf.reshape(tf.range(0, this.numClasses, 1, 'int32'), [1, -1]);
+      const oneHot = tf.cast(tf.equal(idx, classes), 'float32');
+      return tf.matMul(oneHot, this.weight);
     });
   }
 
@@ -128,7 +124,7 @@ export class DiffusionUpsample extends Module<tf.Tensor, tf.Tensor> {
 export interface DiffusionBlockSettings {
   /** Width of the time embedding. */
   timeEmbeddingDim: number;
-  /** Preferred GroupNorm groups (lowered to a divisor of each width). */
+  /** Preferred GroupNorm groups (lowered per width, see the U-Net's `normNumGroups`). */
   normNumGroups: number;
   /** Dropout inside residual blocks. */
   dropout: number;
@@ -190,7 +186,7 @@ export class DiffusionLevel extends Module<DiffusionLevelInput, DiffusionLevelOu
     }));
     this.registerModule('resnets', new Sequential(...this.resnetList));
     this.attentionList = withAttention
-      ? this.resnetList.map(() => new SelfAttention2d(outChannels, { numHeads: settings.attentionHeads, normGroups: settings.normNumGroups, seed: gen }))
+      ? this.resnetList.map(() => new SelfAttention2d(outChannels, { numHeads: settings.attentionHeads, normGroups: groups, seed: gen }))
       : [];
     if (withAttention) this.registerModule('attentions', new Sequential(...this.attentionList));
     if (resample === 'down') {
@@ -251,7 +247,7 @@ export class DiffusionMidBlock extends Module<DiffusionLevelInput, tf.Tensor> {
       dropout: settings.dropout, timeEmbeddingDim: settings.timeEmbeddingDim, seed: gen,
     };
     const first = new ResidualBlock(channels, channels, opts);
-    this.attention = withAttention ? new SelfAttention2d(channels, { numHeads: settings.attentionHeads, normGroups: settings.normNumGroups, seed: gen }) : null;
+    this.attention = withAttention ? new SelfAttention2d(channels, { numHeads: settings.attentionHeads, normGroups: opts.groups, seed: gen }) : null;
     const second = new ResidualBlock(channels, channels, opts);
     this.resnetList = [first, second];
     this.registerModule('resnets', new Sequential(first, second));

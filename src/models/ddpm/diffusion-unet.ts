@@ -13,10 +13,9 @@ import {
   DiffusionLevel,
   DiffusionMidBlock,
   DiffusionTimestepEmbedding,
-  groupsFor,
   type DiffusionBlockSettings,
 } from './blocks.js';
-import { classLabelTensor } from './internal.js';
+import { classLabelTensor, groupsFor } from './internal.js';
 
 /** Options of {@link DiffusionUNet}; names follow diffusers' `UNet2DModel` (camelCase) where they overlap. */
 export interface DiffusionUNetOptions {
@@ -48,7 +47,11 @@ export interface DiffusionUNetOptions {
    * time embedding. Label −1 means unconditional (a zero embedding). Default: none (unconditional model).
    */
   numClassEmbeds?: number | null;
-  /** Preferred GroupNorm groups, lowered to the largest divisor of each width. Default 32 (diffusers' `norm_num_groups`). */
+  /**
+   * Preferred GroupNorm groups (diffusers' `norm_num_groups`), lowered per width to the largest
+   * divisor that leaves at least two channels per group: the time embedding is added before a
+   * GroupNorm, and one channel per group would normalise it away. Default 32.
+   */
   normNumGroups?: number;
   /** Dropout inside the residual blocks (DDPM used 0.1 on CIFAR-10). Default 0. */
   dropout?: number;

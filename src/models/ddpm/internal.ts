@@ -20,3 +20,15 @@ export function classLabelTensor(labels: tf.Tensor | ArrayLike<number> | number 
   if (values.length !== batch) throw new ShapeError(`Got ${values.length} class labels for a batch of ${batch}; pass one per sample or a single one.`);
   return tf.tensor1d(values, 'int32');
 }
+
+/**
+ * GroupNorm groups for a width: the largest divisor of `channels` that is at most `wanted` and
+ * leaves at least two channels per group. With one channel per group GroupNorm removes every
+ * per-channel constant, which would erase the time embedding the residual blocks add before their
+ * first norm (diffusers' widths, 128 with 32 groups, never hit this; small test models would).
+ */
+export function groupsFor(channels: number, wanted: number): number {
+  let g = Math.max(1, Math.min(wanted, Math.floor(channels / 2)));
+  while (channels % g !== 0) g--;
+  return g;
+}
