@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { runExample } from './run-example.js';
 
 describe('npm run example (segment-brain --quick)', () => {
-  it('trains a UNetSegmenter on the embedded Colin27 slices and writes its results', () => {
-    const { out, summary } = runExample('segment-brain');
+  it('trains a UNetSegmenter on the embedded Colin27 slices and writes its results', async () => {
+    const { out, summary } = await runExample('segment-brain');
     const heldOut = summary.heldOut as Record<string, number>;
     const history = summary.history as { loss: number }[];
     // Floors that show learning happened in the quick run (64 slices at 64×64, a few epochs):
@@ -16,5 +16,5 @@ describe('npm run example (segment-brain --quick)', () => {
     for (const f of ['overlays.png', 'loss.svg', 'model/model.json', 'model/weights.bin']) expect(existsSync(join(out, f)), f).toBe(true);
     expect(readFileSync(join(out, 'overlays.png')).subarray(1, 4).toString()).toBe('PNG');
     rmSync(out, { recursive: true, force: true });
-  });
+  }, 600_000);
 });
