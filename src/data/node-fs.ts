@@ -1,14 +1,17 @@
 // Node-only file helpers for the dataset constructors. `node:*` modules are imported lazily so
 // that browser bundles which never call these functions do not pull them in. Not exported from
 // the package.
+import { assertNodeFs } from '../core/runtime.js';
 
 /** `node:fs/promises`, loaded on first use. */
 export async function fsp(): Promise<typeof import('node:fs/promises')> {
+  assertNodeFs('This dataset loader');
   return import('node:fs/promises');
 }
 
 /** `node:path`, loaded on first use. */
 export async function nodePath(): Promise<typeof import('node:path')> {
+  assertNodeFs('This dataset loader');
   return import('node:path');
 }
 

@@ -1,4 +1,5 @@
 import { MedvaeError } from '../core/errors.js';
+import { assertNodeFs } from '../core/runtime.js';
 
 type FsPromises = typeof import('node:fs/promises');
 type PathModule = typeof import('node:path');
@@ -8,6 +9,7 @@ type PathModule = typeof import('node:path');
  * for them unless a file-system function is actually called.
  */
 export async function nodeFs(): Promise<{ fs: FsPromises; path: PathModule }> {
+  assertNodeFs('Saving or loading a model by directory');
   try {
     const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
     return { fs, path };

@@ -24,6 +24,13 @@ function isUrl(target: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(target) && !target.startsWith('file://');
 }
 
+// http(s) URLs get tfjs's http handler directly rather than through its router registry: bundlers
+// such as Vite tree-shake tfjs-core's registration of the http router, which left browser builds
+// with "no load handler" for http(s) URLs.
+function isHttp(target: string): boolean {
+  return /^https?:\/\//i.test(target);
+}
+
 function stripFile(target: string): string {
   return target.startsWith('file://') ? target.slice('file://'.length) : target;
 }
@@ -41,8 +48,7 @@ export async function saveModel(module: AnyModule, target: string, modelConfig: 
   const state = module.stateDict();
   const { data, specs } = await tf.io.encodeWeights(state);
   if (isUrl(target)) {
-    const handlers = tf.io.getSaveHandlers(target);
-    const handler = handlers[0];
+    const handler = isHttp(target) ? tf.io.http(target) : tf.io.getSaveHandlers(target)[0];
     if (handler?.save === undefined) throw new MedvaeError(`No tfjs save handler for '${target}'. Use a directory path in Node, or indexeddb://, localstorage://, downloads:// or http(s):// in a browser.`);
     await handler.save({ modelTopology: { ...modelConfig }, format: 'medvae', generatedBy: 'medvae', weightSpecs: specs, weightData: data });
     return;
@@ -71,9 +77,9 @@ export async function loadSavedModel(source: string): Promise<SavedModel> {
   let data: ArrayBuffer;
   const where = source;
   if (isUrl(source)) {
-    const handlers = tf.io.getLoadHandlers(source);
-    if (handlers.length === 0 || !handlers[0].load) throw new MedvaeError(`No tfjs load handler for '${source}'.`);
-    const artifacts = await handlers[0].load();
+    const handler = isHttp(source) ? tf.io.http(source) : tf.io.getLoadHandlers(source)[0];
+    if (handler?.load === undefined) throw new MedvaeError(`No tfjs load handler for '${source}'.`);
+    const artifacts = await handler.load();
     topology = artifacts.modelTopology;
     specs = artifacts.weightSpecs ?? [];
     const wd = artifacts.weightData;

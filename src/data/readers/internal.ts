@@ -1,6 +1,7 @@
 // Helpers shared by the readers. Not part of the public API (not re-exported by the barrel).
 import { Gunzip, Inflate, Unzlib } from 'fflate';
 import { FileFormatError, MedvaeError } from '../../core/errors.js';
+import { assertNodeFs } from '../../core/runtime.js';
 
 /** Default for `ReadOptions.maxBytes`: the largest Uint8Array length every engine allows. */
 export const DEFAULT_MAX_BYTES = 2 ** 31 - 1;
@@ -140,6 +141,7 @@ export function inflateCapped(
  * (ENOENT, naming the path).
  */
 export async function readFileBytes(path: string): Promise<Uint8Array> {
+  assertNodeFs(`Reading '${path}'`);
   const fs = await import('node:fs/promises');
   const buf = await fs.readFile(path);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
