@@ -1,26 +1,34 @@
-// Throughput of the kernels training depends on, on the cpu backend, on stock tfjs-backend-wasm and
-// on wasm with medvae's kernels (src/backend/wasm/). Run: npx tsx bench/backends.ts
+// Throughput of the kernels training depends on, on stock tfjs-backend-cpu and tfjs-backend-wasm and
+// on both with medvae's kernels (src/backend/cpu/, src/backend/wasm/). Run: npx tsx bench/backends.ts
 // Prints GFLOP/s (median of a few runs after one warm-up) and the ratios between the setups.
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import os from 'node:os';
-import { registerWasmTrainingKernels, unregisterWasmTrainingKernels, useBackend } from '../src/index.js';
+import {
+  registerCpuTrainingKernels,
+  registerWasmTrainingKernels,
+  unregisterCpuTrainingKernels,
+  unregisterWasmTrainingKernels,
+  useBackend,
+} from '../src/index.js';
 
-type Setup = 'cpu' | 'wasm stock' | 'wasm+medvae';
+type Setup = 'cpu stock' | 'cpu+medvae' | 'wasm stock' | 'wasm+medvae';
 
 interface Shapes {
   conv: { n: number; hw: number; cin: number; cout: number; k: number };
   matmul: number;
   batched: { b: number; m: number };
+  /** Input of a 2×2, stride-2 max pool (a U-Net's down-sampling). */
+  pool: { n: number; hw: number; c: number };
 }
 
-// The pure-JS cpu backend is 50–3000× slower (its filter gradient runs ~0.005 GFLOP/s), so it gets
-// smaller problems to keep the whole run near a minute; its rates are for those shapes.
+// The pure-JS cpu backend is 50–3000× slower (its stock filter gradient runs ~0.005 GFLOP/s), so it
+// gets smaller problems to keep the whole run near a minute; its rates are for those shapes.
 const SHAPES: Record<'cpu' | 'wasm', Shapes> = {
-  wasm: { conv: { n: 16, hw: 64, cin: 16, cout: 32, k: 3 }, matmul: 512, batched: { b: 16, m: 128 } },
-  cpu: { conv: { n: 1, hw: 32, cin: 16, cout: 32, k: 3 }, matmul: 256, batched: { b: 4, m: 64 } },
+  wasm: { conv: { n: 16, hw: 64, cin: 16, cout: 32, k: 3 }, matmul: 512, batched: { b: 16, m: 128 }, pool: { n: 16, hw: 64, c: 32 } },
+  cpu: { conv: { n: 1, hw: 32, cin: 16, cout: 32, k: 3 }, matmul: 256, batched: { b: 4, m: 64 }, pool: { n: 4, hw: 32, c: 16 } },
 };
-const REPEATS = { cpu: 3, wasm: 9 };
+const REPEATS = { cpu: 7, wasm: 9 };
 /** Stop repeating a measurement once it has taken this long (at least one timed run is kept). */
 const CELL_BUDGET_MS = 6000;
 
@@ -72,6 +80,31 @@ const ROWS: Row[] = [
       const { x, w, dy } = convInputs(s);
       const attrs = { ...convAttrs, filterShape: w.shape } as unknown as tf.NamedAttrMap;
       return { run: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs) as tf.Tensor, dispose: () => tf.dispose([x, w, dy]) };
+    },
+  },
+  {
+    op: 'conv grad filter s2',
+    shape: convShape,
+    flops: (s) => convFlops(s) / 4,
+    setup: (s) => {
+      const { x, w } = convInputs(s);
+      const c = s.conv;
+      const dy = rand([c.n, c.hw / 2, c.hw / 2, c.cout]);
+      const attrs = { ...convAttrs, strides: 2, filterShape: w.shape } as unknown as tf.NamedAttrMap;
+      return { run: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs) as tf.Tensor, dispose: () => tf.dispose([x, w, dy]) };
+    },
+  },
+  {
+    // Not FLOPs: the rate is input elements per second (G/s), one comparison each.
+    op: 'max-pool grad (Gelem/s)',
+    shape: ({ pool: p }) => `${p.n}×${p.hw}×${p.hw}×${p.c}, 2×2 s2`,
+    flops: ({ pool: p }) => p.n * p.hw * p.hw * p.c,
+    setup: ({ pool: p }) => {
+      const x = rand([p.n, p.hw, p.hw, p.c]) as tf.Tensor4D;
+      const y = tf.maxPool(x, 2, 2, 'valid');
+      const dy = rand(y.shape);
+      const attrs = { filterSize: 2, strides: 2, pad: 'valid' } as unknown as tf.NamedAttrMap;
+      return { run: () => tf.engine().runKernel(tf.MaxPoolGrad, { dy, input: x, output: y }, attrs) as tf.Tensor, dispose: () => tf.dispose([x, y, dy]) };
     },
   },
   ...([[false, false], [false, true], [true, false], [true, true]] as const).map(([ta, tb]): Row => ({
@@ -149,29 +182,35 @@ async function main(): Promise<void> {
   const started = performance.now();
   const results = new Map<Setup, Array<number | null>>();
   await useBackend('cpu');
-  results.set('cpu', ROWS.map((row) => measure(row, SHAPES.cpu, REPEATS.cpu, [() => {}])[0]));
+  const cpu = ROWS.map((row) => measure(row, SHAPES.cpu, REPEATS.cpu, [registerCpuTrainingKernels, unregisterCpuTrainingKernels]));
+  registerCpuTrainingKernels();
+  results.set('cpu+medvae', cpu.map((r) => r[0]));
+  results.set('cpu stock', cpu.map((r) => r[1]));
   await useBackend('wasm');
   const wasm = ROWS.map((row) => measure(row, SHAPES.wasm, REPEATS.wasm, [registerWasmTrainingKernels, unregisterWasmTrainingKernels]));
   registerWasmTrainingKernels();
   results.set('wasm+medvae', wasm.map((r) => r[0]));
   results.set('wasm stock', wasm.map((r) => r[1]));
 
-  console.log(`medvae backend benchmark: GFLOP/s, median of up to ${REPEATS.wasm} runs (cpu: ${REPEATS.cpu}) after one warm-up; wasm setups alternate run by run`);
+  console.log(`medvae backend benchmark: GFLOP/s, median of up to ${REPEATS.wasm} runs (cpu: ${REPEATS.cpu}) after one warm-up; setups of one backend alternate run by run`);
   console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} logical cores, Node ${process.version}, tfjs ${tf.version_core}, wasm threads ${getThreadsCount()}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  const header = ['op', 'shape (wasm)', 'wasm+medvae', 'wasm stock', 'medvae/stock', 'shape (cpu)', 'cpu', 'medvae/cpu'];
+  const header = ['op', 'shape (wasm)', 'wasm+medvae', 'wasm stock', 'medvae/stock', 'shape (cpu)', 'cpu+medvae', 'cpu stock', 'medvae/stock '];
   const lines = ROWS.map((row, i) => {
     const m = results.get('wasm+medvae')![i];
     const s = results.get('wasm stock')![i];
-    const c = results.get('cpu')![i];
-    return [row.op, row.shape(SHAPES.wasm), fmt(m), fmt(s), ratio(m, s), row.shape(SHAPES.cpu), fmt(c), ratio(m, c)];
+    const cm = results.get('cpu+medvae')![i];
+    const cs = results.get('cpu stock')![i];
+    return [row.op, row.shape(SHAPES.wasm), fmt(m), fmt(s), ratio(m, s), row.shape(SHAPES.cpu), fmt(cm), fmt(cs), ratio(cm, cs)];
   });
+  const left = (j: number): boolean => j < 2 || j === 5;
   const widths = header.map((h, j) => Math.max(h.length, ...lines.map((l) => l[j].length)));
-  const print = (cells: string[]): void => console.log(`| ${cells.map((c, j) => (j < 2 || j === 5 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join(' | ')} |`);
+  const print = (cells: string[]): void => console.log(`| ${cells.map((c, j) => (left(j) ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join(' | ')} |`);
   print(header);
-  console.log(`|${widths.map((w, j) => (j < 2 || j === 5 ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  console.log(`|${widths.map((w, j) => (left(j) ? `${'-'.repeat(w + 1)}-` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   lines.forEach(print);
-  console.log('cpu runs smaller problems (column "shape (cpu)"), so medvae/cpu compares rates, not equal work.');
-  console.log(`"missing": stock tfjs-backend-wasm has no such kernel. Total time ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+  console.log('cpu runs smaller problems (column "shape (cpu)"); compare wasm and cpu rates, not times.');
+  console.log('"missing": stock tfjs-backend-wasm has no such kernel. max-pool grad rates are input elements per second, not FLOPs.');
+  console.log(`Total time ${((performance.now() - started) / 1000).toFixed(0)} s.`);
 }
 
 await main();

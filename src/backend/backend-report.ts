@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../core/errors.js';
-import { isMedvaeKernel } from './wasm/register.js';
+import { isMedvaeKernel } from './kernels/registry.js';
 
 /** Options of {@link backendReport}. Give either `fn` or `kernels`. */
 export interface BackendReportOptions {
@@ -89,13 +89,21 @@ async function probeKernels(fn: () => tf.Tensor, probe: string, backward: boolea
   const previous = tf.getBackend();
   const seen = new Set<string>();
   const originals = tf.getKernelsForBackend(probe);
+  // Kernels that call other kernels directly (medvae's own do) would record those too, though the
+  // engine never dispatches them: only the outermost call counts.
+  let depth = 0;
   for (const config of originals) {
     tf.unregisterKernel(config.kernelName, probe);
     tf.registerKernel({
       ...config,
       kernelFunc: (args) => {
-        seen.add(config.kernelName);
-        return config.kernelFunc(args);
+        if (depth === 0) seen.add(config.kernelName);
+        depth++;
+        try {
+          return config.kernelFunc(args);
+        } finally {
+          depth--;
+        }
       },
     });
   }
@@ -130,8 +138,8 @@ async function probeKernels(fn: () => tf.Tensor, probe: string, backward: boolea
  * With `fn`, the computation (by default forward and backward) runs once on the probe backend
  * (`cpu`), recording every kernel the engine dispatches; each is then looked up in the kernel
  * registry of the checked backend. With `kernels`, the given names are looked up directly.
- * The report also says which kernels run on medvae's own implementations there (the wasm training
- * kernels, see {@link WASM_TRAINING_KERNELS}).
+ * The report also says which kernels run on medvae's own implementations there (see
+ * {@link WASM_TRAINING_KERNELS} and {@link CPU_TRAINING_KERNELS}).
  *
  * Variables `fn` touches are moved to the probe backend while it runs; tfjs moves them back on
  * their next use. Nothing else changes on the active backend.

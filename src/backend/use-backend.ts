@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import './register-gradients.js';
 import { BackendError } from '../core/errors.js';
+import { registerCpuTrainingKernels } from './cpu/register.js';
 import { registerWasmTrainingKernels } from './wasm/register.js';
 
 /** Backends medvae knows how to load. */
@@ -135,7 +136,8 @@ async function installNodeWebGpu(): Promise<void> {
 }
 
 /**
- * Loads, initialises and activates a backend, and installs medvae's kernels for it.
+ * Loads, initialises and activates a backend, and installs medvae's kernels for it (see
+ * {@link registerWasmTrainingKernels} and {@link registerCpuTrainingKernels}).
  *
  * Optional backends (`tensorflow`, `tensorflow-gpu`, `webgpu`, `webgl`) are imported dynamically;
  * when the package is missing the error names it and the command that installs it.
@@ -177,9 +179,11 @@ export async function useBackend(name: BackendName = defaultBackendName(), optio
           name === 'webgl' ? 'WebGL is only available in browsers with a GPU context.' : 'See the messages tfjs printed above.'),
     );
   }
-  // Stock tfjs-backend-wasm cannot train convolutions (no Conv2DBackpropFilter) and is slow at the
-  // other gradient kernels; medvae's own kernels fix both.
+  // Stock tfjs-backend-wasm cannot train convolutions (no Conv2DBackpropFilter), gets max-pool
+  // gradients wrong and is slow at the other gradient kernels; stock tfjs-backend-cpu is very slow
+  // at conv filter gradients. medvae's own kernels fix these.
   if (tfName === 'wasm') registerWasmTrainingKernels();
+  if (tfName === 'cpu') registerCpuTrainingKernels();
   for (const hook of afterActivate.get(tfName) ?? []) await hook();
   return name;
 }

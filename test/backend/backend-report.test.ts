@@ -74,6 +74,17 @@ describe('backendReport', () => {
     }
   });
 
+  it("names medvae's cpu kernels, and lists only the kernels the engine dispatches", async () => {
+    // medvae's cpu Conv2DBackpropFilter runs Transpose, Conv2D and Slice inside itself; a report
+    // must not count those nested calls as kernels the model needs.
+    const report = await backendReport({ fn: loss, parameters: params(), backend: 'cpu' });
+    expect(report.replacedByMedvae).toEqual(['Conv2DBackpropFilter']);
+    expect(report.required).not.toContain('Transpose');
+    expect(report.required).not.toContain('Slice');
+    const pooled = await backendReport({ fn: () => tf.sum(tf.maxPool(conv1.forward(x) as tf.Tensor4D, 2, 2, 'valid')), parameters: conv1, backend: 'wasm' });
+    expect(pooled.replacedByMedvae).toEqual(['Conv2DBackpropFilter', 'MaxPoolGrad']);
+  });
+
   it('checks the forward pass only with backward: false, and given kernel names directly', async () => {
     const forward = await backendReport({ fn: loss, backward: false });
     expect(forward.required).toContain('Conv2D');

@@ -2,7 +2,7 @@
 // every case runs the same kernel on both backends with the same inputs.
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Conv2d, Generator, useBackend } from '../../src/index.js';
+import { Conv2d, MaxPool2d, registerCpuTrainingKernels, unregisterCpuTrainingKernels, useBackend } from '../../src/index.js';
 import { BATCHED_FAST_PATH_MIN_MACS, BATCHED_FAST_PATH_MIN_ROWS } from '../../src/backend/wasm/batch-mat-mul.js';
 import {
   isMedvaeKernel,
@@ -12,8 +12,20 @@ import {
   wasmTrainingKernelsRegistered,
 } from '../../src/backend/wasm/register.js';
 import { expectClose } from '../helpers/tf.js';
-
-type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+import {
+  convCases,
+  convFilterGrad,
+  convInputGrad,
+  convOutShape,
+  data,
+  describeConvCase,
+  describePoolCase,
+  maxPoolGrad,
+  poolCases,
+  poolData,
+  poolOutShape,
+  t,
+} from './kernel-cases.js';
 
 interface Result {
   shape: number[];
@@ -29,7 +41,11 @@ async function runOn(backend: 'cpu' | 'wasm', f: () => tf.Tensor): Promise<Resul
   return result;
 }
 
-/** Asserts that `f` gives the same result on wasm as on cpu: 1e-5 relative, atol 1e-6·max|ref|. */
+/**
+ * Asserts that `f` gives the same result on wasm as on the cpu reference (stock tfjs-backend-cpu:
+ * medvae's cpu kernels are unregistered in this file, so the reference stays independent):
+ * 1e-5 relative, atol 1e-6·max|ref|.
+ */
 async function expectWasmMatchesCpu(f: () => tf.Tensor, what: string): Promise<void> {
   const ref = await runOn('cpu', f);
   const got = await runOn('wasm', f);
@@ -38,59 +54,9 @@ async function expectWasmMatchesCpu(f: () => tf.Tensor, what: string): Promise<v
   expectClose(got.values, ref.values, 1e-5, 1e-6 * scale, what);
 }
 
-const gen = new Generator(1234);
-/** Seeded normal data (as a plain array, so the same numbers feed both backends). */
-function data(shape: number[]): { values: Float32Array; shape: number[] } {
-  return { values: gen.normalArray(tf.util.sizeFromShape(shape)), shape };
-}
-const t = (d: { values: Float32Array; shape: number[] }): tf.Tensor => tf.tensor(d.values, d.shape);
-
-interface ConvCase {
-  x: number[];
-  w: number[];
-  strides: number | [number, number];
-  pad: Pad;
-  dataFormat?: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
-
-const convCases: ConvCase[] = [
-  { x: [2, 5, 6, 3], w: [1, 1, 3, 4], strides: 1, pad: 'valid' },
-  { x: [2, 7, 6, 3], w: [1, 1, 3, 4], strides: 2, pad: 'valid' },
-  { x: [2, 8, 6, 3], w: [2, 2, 3, 5], strides: 2, pad: 'valid' },
-  { x: [1, 7, 9, 2], w: [2, 2, 2, 3], strides: 2, pad: 'valid' },
-  { x: [2, 7, 9, 3], w: [3, 3, 3, 4], strides: 1, pad: 'same' },
-  { x: [2, 8, 10, 3], w: [3, 3, 3, 4], strides: 2, pad: 'same' },
-  { x: [3, 7, 9, 2], w: [3, 3, 2, 4], strides: 2, pad: 'same' },
-  { x: [2, 8, 9, 3], w: [3, 3, 3, 2], strides: 2, pad: 'valid' },
-  { x: [2, 9, 7, 2], w: [5, 5, 2, 3], strides: 1, pad: 'same' },
-  { x: [2, 11, 10, 2], w: [5, 5, 2, 3], strides: 2, pad: 'valid' },
-  { x: [2, 10, 9, 3], w: [3, 3, 3, 2], strides: [2, 3], pad: 'same' },
-  { x: [2, 9, 10, 3], w: [3, 2, 3, 2], strides: 3, pad: 'valid' },
-  { x: [2, 7, 9, 3], w: [3, 3, 3, 4], strides: 2, pad: [[0, 0], [1, 2], [0, 3], [0, 0]] },
-  { x: [2, 7, 9, 3], w: [3, 3, 3, 4], strides: 1, pad: [[0, 0], [4, 0], [2, 5], [0, 0]] },
-  { x: [2, 8, 9, 3], w: [4, 4, 3, 4], strides: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
-  { x: [2, 8, 8, 3], w: [3, 3, 3, 2], strides: 2, pad: 1, dimRoundingMode: 'ceil' },
-  { x: [1, 8, 8, 1], w: [3, 3, 1, 4], strides: 1, pad: 'same' },
-  { x: [2, 3, 7, 9], w: [3, 3, 3, 4], strides: 2, pad: 'same', dataFormat: 'NCHW' },
-  { x: [2, 3, 8, 6], w: [2, 2, 3, 5], strides: 2, pad: [[0, 0], [0, 0], [1, 0], [0, 2]], dataFormat: 'NCHW' },
-];
-
-function describeCase(c: ConvCase): string {
-  return `x ${c.x.join('×')} w ${c.w.join('×')} strides ${JSON.stringify(c.strides)} pad ${JSON.stringify(c.pad)}${c.dataFormat ? ` ${c.dataFormat}` : ''}${c.dimRoundingMode ? ` ${c.dimRoundingMode}` : ''}`;
-}
-
-/** Output shape of the forward convolution of a case (computed by tfjs's own shape logic). */
-function outShape(c: ConvCase): number[] {
-  const info = tf.backend_util.computeConv2DInfo(
-    c.x as [number, number, number, number], c.w as [number, number, number, number], c.strides, 1, c.pad, c.dimRoundingMode, false,
-    c.dataFormat === 'NCHW' ? 'channelsFirst' : 'channelsLast',
-  );
-  return info.outShape;
-}
-
 beforeAll(async () => {
   await useBackend('cpu');
+  unregisterCpuTrainingKernels();
   await useBackend('wasm');
   // Makes the engine check, after every kernel, that the backend holds no data beyond the outputs.
   tf.env().set('IS_TEST', true);
@@ -99,17 +65,20 @@ beforeAll(async () => {
 afterAll(() => {
   tf.env().set('IS_TEST', false);
   registerWasmTrainingKernels();
+  registerCpuTrainingKernels();
 });
 
 describe('registration', () => {
-  it('useBackend("wasm") installs all three kernels; unregister restores stock tfjs', async () => {
+  it('useBackend("wasm") installs all four kernels; unregister restores stock tfjs', async () => {
     expect(wasmTrainingKernelsRegistered()).toBe(true);
     for (const name of WASM_TRAINING_KERNELS) expect(isMedvaeKernel(name, 'wasm')).toBe(true);
+    expect(WASM_TRAINING_KERNELS).toContain(tf.MaxPoolGrad);
     unregisterWasmTrainingKernels();
     expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')).toBeUndefined();
-    expect(tf.getKernel(tf.Conv2DBackpropInput, 'wasm')).toBeDefined();
-    expect(isMedvaeKernel(tf.Conv2DBackpropInput, 'wasm')).toBe(false);
-    expect(isMedvaeKernel(tf.BatchMatMul, 'wasm')).toBe(false);
+    for (const name of [tf.Conv2DBackpropInput, tf.BatchMatMul, tf.MaxPoolGrad]) {
+      expect(tf.getKernel(name, 'wasm')).toBeDefined();
+      expect(isMedvaeKernel(name, 'wasm')).toBe(false);
+    }
     // The stock kernels put back still work.
     await expectWasmMatchesCpu(() => tf.matMul(tf.ones([3, 4]), tf.ones([5, 4]), false, true), 'stock BatchMatMul');
     registerWasmTrainingKernels();
@@ -122,19 +91,12 @@ describe('registration', () => {
 
 describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm match cpu', () => {
   for (const c of convCases) {
-    it(describeCase(c), async () => {
+    it(describeConvCase(c), async () => {
       const x = data(c.x);
       const w = data(c.w);
-      const dy = data(outShape(c));
-      const common = { strides: c.strides, pad: c.pad, dataFormat: c.dataFormat ?? 'NHWC', dimRoundingMode: c.dimRoundingMode };
-      await expectWasmMatchesCpu(
-        () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x: t(x), dy: t(dy) }, { ...common, filterShape: c.w } as unknown as tf.NamedAttrMap) as tf.Tensor,
-        'filter gradient',
-      );
-      await expectWasmMatchesCpu(
-        () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: t(dy), filter: t(w) }, { ...common, inputShape: c.x } as unknown as tf.NamedAttrMap) as tf.Tensor,
-        'input gradient',
-      );
+      const dy = data(convOutShape(c));
+      await expectWasmMatchesCpu(() => convFilterGrad(c, x, dy), 'filter gradient');
+      await expectWasmMatchesCpu(() => convInputGrad(c, dy, w), 'input gradient');
     });
   }
 
@@ -143,7 +105,7 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm match cpu', () =>
     const c = convCases[6];
     const x = t(data(c.x));
     const w = t(data(c.w));
-    const dy = t(data(outShape(c)));
+    const dy = t(data(convOutShape(c)));
     const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
     const run = (): void => {
       tf.dispose([
@@ -158,6 +120,65 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm match cpu', () =>
     expect(tf.memory().numTensors).toBe(tensors);
     expect(tf.engine().backend.numDataIds()).toBe(dataIds);
     tf.dispose([x, w, dy]);
+  });
+});
+
+describe('MaxPoolGrad on wasm matches cpu', () => {
+  it('sends the gradient of a window with a negative maximum to that maximum (stock wasm sends it to the first element)', async () => {
+    const x = { values: Float32Array.from([-4, -3, -2, -1]), shape: [1, 2, 2, 1] };
+    const dy = { values: Float32Array.from([1]), shape: [1, 1, 1, 1] };
+    const attrs = { x: x.shape, filterSize: 2, strides: 2, pad: 'valid' as const, data: 'negative' as const };
+    await tf.setBackend('wasm');
+    const medvae = maxPoolGrad(attrs, x, dy);
+    expect(Array.from(medvae.dataSync())).toEqual([0, 0, 0, 1]);
+    medvae.dispose();
+    unregisterWasmTrainingKernels();
+    try {
+      const stock = maxPoolGrad(attrs, x, dy);
+      expect(Array.from(stock.dataSync())).toEqual([1, 0, 0, 0]); // the tfjs-backend-wasm 4.22 bug
+      stock.dispose();
+    } finally {
+      registerWasmTrainingKernels();
+    }
+  });
+
+  for (const c of poolCases) {
+    it(describePoolCase(c), async () => {
+      const x = poolData(c.x, c.data);
+      const dy = data(poolOutShape(c));
+      await expectWasmMatchesCpu(() => maxPoolGrad(c, x, dy), 'max-pool gradient');
+    });
+  }
+
+  it('ties go to the first maximal element of the window in row-major order, as on cpu', async () => {
+    // Windows: all equal; the maximum 5 three times; NaN beside −1 (NaN never wins); only −∞ (no gradient).
+    const x = { values: Float32Array.from([2, 2, 1, 5, 2, 2, 5, 5, NaN, -1, -Infinity, -Infinity, NaN, -3, -Infinity, -Infinity]), shape: [1, 4, 4, 1] };
+    const dy = { values: Float32Array.from([1, 2, 3, 4]), shape: [1, 2, 2, 1] };
+    const c = { x: x.shape, filterSize: 2, strides: 2, pad: 'valid' as const, data: 'ties' as const };
+    for (const backend of ['cpu', 'wasm'] as const) {
+      const got = await runOn(backend, () => maxPoolGrad(c, x, dy));
+      expect(Array.from(got.values), backend).toEqual([1, 0, 0, 2, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0]);
+    }
+  });
+
+  it('trains a MaxPool2d with padding (−∞ cells) on negative inputs like cpu', async () => {
+    const pool = new MaxPool2d(3, { stride: 2, padding: 1 });
+    const x = poolData([2, 7, 8, 3], 'negative');
+    const r = data([2, 4, 4, 3]);
+    await expectWasmMatchesCpu(() => tf.tidy(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(pool.forward(xx), t(r))))(t(x))), 'MaxPool2d input gradient');
+  });
+
+  it('keeps no wasm memory', async () => {
+    await tf.setBackend('wasm');
+    const c = poolCases[5];
+    const x = poolData(c.x, c.data);
+    const dy = data(poolOutShape(c));
+    maxPoolGrad(c, x, dy).dispose();
+    const tensors = tf.memory().numTensors;
+    const dataIds = tf.engine().backend.numDataIds();
+    for (let i = 0; i < 5; i++) maxPoolGrad(c, x, dy).dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.engine().backend.numDataIds()).toBe(dataIds);
   });
 });
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
-import { asWasmBackend, Scratch, type KernelArgs, type WasmBackendLike } from './kernel-utils.js';
+import { asWasmBackend, Scratch, wasmHost, type KernelArgs, type WasmBackendLike } from './kernel-utils.js';
 
 /**
  * Below this many multiply–adds per matrix of a batch (m·k·n), a batched product stays on the stock
@@ -60,7 +60,8 @@ export function makeBatchMatMulKernel(stock: KernelFunc): KernelFunc {
     const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), m, n];
 
     const backend = asWasmBackend(args.backend, 'BatchMatMul');
-    const scratch = new Scratch(backend);
+    const host = wasmHost(backend);
+    const scratch = new Scratch(host);
     const plain = { transposeA: false, transposeB: false } as unknown as NamedAttrMap;
     const product = (x: TensorInfo, y: TensorInfo): TensorInfo => stock({ inputs: { a: x, b: y }, backend, attrs: plain }) as TensorInfo;
     try {
@@ -75,7 +76,7 @@ export function makeBatchMatMulKernel(stock: KernelFunc): KernelFunc {
       }
       const out = scratch.own(backend.makeOutput([batch, m, n], 'float32'));
       for (let i = 0; i < batch; i++) {
-        const step = new Scratch(backend);
+        const step = new Scratch(host);
         try {
           const ai = batchA === 1 ? an : step.own(copyMatrix(backend, an, i));
           // A fresh right-hand tensor for every matrix: XNNPACK caches packed weights by tensor id.

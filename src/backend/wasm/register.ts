@@ -1,9 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { BackendError } from '../../core/errors.js';
+import { installMedvaeKernels, isMedvaeKernel, uninstallMedvaeKernels, withStockSetup, type KernelMaker } from '../kernels/registry.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
+import { maxPoolGradConfig } from './max-pool-grad.js';
+
+export { isMedvaeKernel };
 
 /**
  * The wasm kernels medvae provides, by tfjs kernel name:
@@ -14,26 +18,17 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
  *   transposed convolutions.
  * - `BatchMatMul`: the stock kernel is fast only for one untransposed pair of matrices; medvae's
  *   transposes explicitly and splits batches so that dense-layer gradients take the fast path.
+ * - `MaxPoolGrad`: the stock kernel sends the gradient of a window whose maximum is negative to
+ *   the window's first element; medvae's picks the maximum, as the cpu backend does, and is faster.
  */
-export const WASM_TRAINING_KERNELS: readonly string[] = [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.BatchMatMul];
+export const WASM_TRAINING_KERNELS: readonly string[] = [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.BatchMatMul, tf.MaxPoolGrad];
 
-/** Kernel functions that medvae registered, to tell them from stock or third-party ones. */
-const medvaeKernelFuncs = new WeakSet<KernelFunc>();
-/** What was registered under each name before medvae replaced it (undefined: nothing). */
-const replaced = new Map<string, KernelConfig | undefined>();
-
-function registered(name: string): KernelConfig | undefined {
-  return tf.getKernel(name, 'wasm') as KernelConfig | undefined;
-}
-
-/**
- * True when the kernel registered for `kernelName` on `backendName` is one of medvae's own
- * (see {@link WASM_TRAINING_KERNELS}).
- */
-export function isMedvaeKernel(kernelName: string, backendName: string): boolean {
-  const config = tf.getKernel(kernelName, backendName) as KernelConfig | undefined;
-  return config !== undefined && medvaeKernelFuncs.has(config.kernelFunc);
-}
+const MAKERS: Readonly<Record<string, KernelMaker>> = {
+  [tf.Conv2DBackpropFilter]: () => conv2DBackpropFilterConfig,
+  [tf.Conv2DBackpropInput]: (stock) => withStockSetup(conv2DBackpropInputConfig, stock),
+  [tf.BatchMatMul]: (stock) => batchMatMulConfig(stock as KernelConfig),
+  [tf.MaxPoolGrad]: (stock) => withStockSetup(maxPoolGradConfig, stock),
+};
 
 /** True when all of medvae's wasm training kernels are registered. */
 export function wasmTrainingKernelsRegistered(): boolean {
@@ -42,8 +37,8 @@ export function wasmTrainingKernelsRegistered(): boolean {
 
 /**
  * Registers medvae's wasm kernels ({@link WASM_TRAINING_KERNELS}) in place of the stock ones, which
- * makes convolutional networks trainable on the wasm backend and their training about ten times
- * faster.
+ * makes convolutional networks trainable on the wasm backend, max-pooling networks train correctly,
+ * and their training about ten times faster.
  *
  * {@link useBackend}('wasm') calls it, so most users never need to. Call it yourself when you
  * activate the backend through tfjs directly (`tf.setBackend('wasm')`); it needs
@@ -63,28 +58,12 @@ export function wasmTrainingKernelsRegistered(): boolean {
  * ```
  */
 export function registerWasmTrainingKernels(): void {
-  const stockMatMul = registered(tf.BatchMatMul);
-  if (registered(tf.Conv2D) === undefined || stockMatMul === undefined) {
+  if (tf.getKernel(tf.Conv2D, 'wasm') === undefined || tf.getKernel(tf.BatchMatMul, 'wasm') === undefined) {
     throw new BackendError(
       "registerWasmTrainingKernels() found no wasm kernels to build on. Import '@tensorflow/tfjs-backend-wasm' first, or call await useBackend('wasm'), which does both.",
     );
   }
-  const makeConfig: Record<string, (stock: KernelConfig | undefined) => KernelConfig> = {
-    [tf.Conv2DBackpropFilter]: () => conv2DBackpropFilterConfig,
-    // The stock set-up of a replaced kernel still runs on backend initialisation, so that
-    // unregisterWasmTrainingKernels() can hand back a working stock kernel.
-    [tf.Conv2DBackpropInput]: (stock) => ({ ...conv2DBackpropInputConfig, setupFunc: stock?.setupFunc, disposeFunc: stock?.disposeFunc }),
-    [tf.BatchMatMul]: (stock) => batchMatMulConfig(stock as KernelConfig),
-  };
-  for (const name of WASM_TRAINING_KERNELS) {
-    if (isMedvaeKernel(name, 'wasm')) continue;
-    const stock = registered(name);
-    const config = makeConfig[name](stock);
-    if (stock !== undefined) tf.unregisterKernel(name, 'wasm');
-    replaced.set(name, stock);
-    medvaeKernelFuncs.add(config.kernelFunc);
-    tf.registerKernel(config);
-  }
+  installMedvaeKernels('wasm', MAKERS);
 }
 
 /**
@@ -93,11 +72,5 @@ export function registerWasmTrainingKernels(): void {
  * that compare against stock tfjs; a later `useBackend('wasm')` registers medvae's kernels again.
  */
 export function unregisterWasmTrainingKernels(): void {
-  for (const name of WASM_TRAINING_KERNELS) {
-    if (!isMedvaeKernel(name, 'wasm')) continue;
-    tf.unregisterKernel(name, 'wasm');
-    const stock = replaced.get(name);
-    if (stock !== undefined) tf.registerKernel(stock);
-    replaced.delete(name);
-  }
+  uninstallMedvaeKernels('wasm', WASM_TRAINING_KERNELS);
 }
