@@ -2,7 +2,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { useBackend, writePng, type BackendName, type ImageData2D } from '../src/index.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { toDisplayImage, useBackend, writePng, type BackendName, type ImageData2D } from '../src/index.js';
 
 /** The options every example accepts. */
 export interface ExampleArgs {
@@ -12,10 +13,20 @@ export interface ExampleArgs {
   out: string;
   seed: number;
   quick: boolean;
+  /** Values of the example's own options (see {@link ExtraOption}), by name; absent ones are undefined. */
+  extra: Record<string, string | boolean | undefined>;
 }
 
-/** Parses `--backend --epochs --data --out --seed --quick` and activates the backend. */
-export async function setup(name: string, argv = process.argv.slice(2)): Promise<ExampleArgs> {
+/** An option one example adds to the common ones (e.g. `--latent 2`). */
+export interface ExtraOption {
+  type: 'string' | 'boolean';
+  default?: string | boolean;
+  /** Shown by --help, e.g. '--latent N  latent size (default 128)'. */
+  help: string;
+}
+
+/** Parses `--backend --epochs --data --out --seed --quick` (plus the example's `extra` options) and activates the backend. */
+export async function setup(name: string, argv = process.argv.slice(2), extra: Record<string, ExtraOption> = {}): Promise<ExampleArgs> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -26,10 +37,12 @@ export async function setup(name: string, argv = process.argv.slice(2)): Promise
       seed: { type: 'string', default: '0' },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
+      ...Object.fromEntries(Object.entries(extra).map(([k, o]) => [k, o.default === undefined ? { type: o.type } : { type: o.type, default: o.default }])),
     },
   });
   if (values.help) {
     console.log(`usage: npm run example:${name} -- [--backend wasm|cpu|tensorflow|webgpu] [--epochs N] [--data PATH] [--out DIR] [--seed N] [--quick]`);
+    for (const o of Object.values(extra)) console.log(`  ${o.help}`);
     process.exit(0);
   }
   const args: ExampleArgs = {
@@ -39,6 +52,7 @@ export async function setup(name: string, argv = process.argv.slice(2)): Promise
     out: values.out as string,
     seed: Number(values.seed),
     quick: values.quick as boolean,
+    extra: Object.fromEntries(Object.keys(extra).map((k) => [k, (values as Record<string, string | boolean | undefined>)[k]])),
   };
   await useBackend(args.backend);
   await mkdir(args.out, { recursive: true });
@@ -56,4 +70,18 @@ export async function saveSummary(out: string, summary: Record<string, unknown>)
   const text = JSON.stringify(summary, null, 2);
   await writeFile(join(out, 'summary.json'), `${text}\n`);
   console.log(text);
+}
+
+/**
+ * One 8-bit display tile per image of a batch `[B, H, W, 1|3]`, mapping `[min, max]` (default
+ * [0, 1]) to black…white: the input of imageGrid.
+ */
+export function batchTiles(batch: tf.Tensor4D, range: { min: number; max: number } = { min: 0, max: 1 }): ImageData2D[] {
+  const tiles: ImageData2D[] = [];
+  for (let i = 0; i < batch.shape[0]; i++) {
+    const one = tf.slice(batch, [i, 0, 0, 0], [1, -1, -1, -1]);
+    tiles.push(toDisplayImage(one, range));
+    one.dispose();
+  }
+  return tiles;
 }

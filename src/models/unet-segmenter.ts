@@ -9,10 +9,6 @@ import type { Batch, Sample } from '../data/sample.js';
 import { loadSavedModel, saveModel } from '../io/saved-model.js';
 import { diceCELoss } from '../losses/dice-ce.js';
 import type { LossFn } from '../losses/loss-fn.js';
-import { computeConfusionMatrixMetric, confusionMatrix } from '../metrics/confusion-matrix.js';
-import { computeDice } from '../metrics/dice.js';
-import { computeIoU } from '../metrics/iou.js';
-import { averageSurfaceDistance, hausdorffDistance, hausdorffDistance95 } from '../metrics/surface-distance.js';
 import { Adam } from '../optim/adam.js';
 import { clipGradNorm } from '../optim/clip-grad.js';
 import type { LRSchedule } from '../optim/lr-schedule.js';
@@ -20,6 +16,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import type { Callback } from '../train/callbacks.js';
 import { trainLoop, type CheckpointOptions, type TrainResult } from '../train/train-loop.js';
 import type { Logs, Progress } from '../train/types.js';
+import { evaluateSegmentation, type SegmentationMetricName } from './segmentation-eval.js';
 import { slidingWindowInference, type SlidingWindowOptions } from './sliding-window.js';
 import { UNet, type UNetOptions } from './unet.js';
 
@@ -32,9 +29,6 @@ export interface UNetSegmenterOptions extends Omit<UNetOptions, 'outChannels'> {
    */
   numClasses: number;
 }
-
-/** Metrics {@link UNetSegmenter.evaluate} can report, computed per image on the foreground classes. */
-export type SegmentationMetricName = 'dice' | 'iou' | 'hd95' | 'hausdorff' | 'asd' | 'precision' | 'recall' | 'specificity' | 'accuracy';
 
 /** Options of {@link UNetSegmenter.fit}. */
 export interface SegmenterFitOptions {
@@ -242,46 +236,9 @@ export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
    * `ignoreEmpty` rule). Distances are in pixels.
    */
   async evaluate(data: Dataset<Sample>, metrics: SegmentationMetricName[] = ['dice'], options: PredictOptions = {}): Promise<Record<string, number>> {
-    const loader = new DataLoader(data, { batchSize: options.batchSize ?? 8 });
-    const sums: Record<string, { total: number; count: number }> = Object.fromEntries(metrics.map((m) => [m, { total: 0, count: 0 }]));
-    const numClasses = Math.max(this.numClasses, 2);
-    const common = { numClasses, includeBackground: false } as const;
-    for await (const batch of loader) {
-      if (batch.mask === undefined) throw new ValueError('UNetSegmenter.evaluate needs samples with a mask.');
-      const pred = this.predict(batch.image, options);
-      const target = tf.tidy(() => tf.cast(tf.round(tf.squeeze(batch.mask as tf.Tensor4D, [3])), 'int32'));
-      try {
-        for (const m of metrics) {
-          let table: number[][];
-          switch (m) {
-            case 'dice':
-              table = computeDice(pred, target, common);
-              break;
-            case 'iou':
-              table = computeIoU(pred, target, common);
-              break;
-            case 'hd95':
-              table = hausdorffDistance95(pred, target, { ...common, reduction: 'none' });
-              break;
-            case 'hausdorff':
-              table = hausdorffDistance(pred, target, { ...common, reduction: 'none' });
-              break;
-            case 'asd':
-              table = averageSurfaceDistance(pred, target, { ...common, symmetric: true, reduction: 'none' });
-              break;
-            default:
-              table = computeConfusionMatrixMetric(m, confusionMatrix(pred, target, common));
-          }
-          for (const row of table) for (const v of row) if (!Number.isNaN(v)) {
-            sums[m].total += v;
-            sums[m].count += 1;
-          }
-        }
-      } finally {
-        tf.dispose([pred, target]);
-      }
-    }
-    return Object.fromEntries(metrics.map((m) => [m, sums[m].count > 0 ? sums[m].total / sums[m].count : NaN]));
+    return evaluateSegmentation((x) => this.predict(x, options), data, metrics, {
+      numClasses: this.numClasses, batchSize: options.batchSize, what: 'UNetSegmenter.evaluate',
+    });
   }
 
   /** Saves config and weights (see {@link saveModel}) to a directory or a tfjs IO URL. */

@@ -1,0 +1,257 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ValueError } from '../core/errors.js';
+import { Module } from '../core/module.js';
+import { Generator, toGenerator } from '../core/random.js';
+import { DataLoader } from '../data/data-loader.js';
+import type { Dataset } from '../data/dataset.js';
+import type { Batch, Sample } from '../data/sample.js';
+import { loadSavedModel, saveModel } from '../io/saved-model.js';
+import type { NormKind } from '../layers/factories.js';
+import { discriminatorLoss, generatorLoss, type AdversarialLossType } from '../losses/adversarial.js';
+import type { LossFn } from '../losses/loss-fn.js';
+import { Adam } from '../optim/adam.js';
+import type { Callback } from '../train/callbacks.js';
+import { trainLoop, type CheckpointOptions, type TrainResult } from '../train/train-loop.js';
+import type { Logs, Progress } from '../train/types.js';
+import { DCGANDiscriminator } from './dcgan/networks.js';
+import { forwardKeepingBuffers, splitBatch } from './gan-internal.js';
+import { evaluateSegmentation, type SegmentationMetricName } from './segmentation-eval.js';
+import { UNetSegmenter, type PredictOptions, type UNetSegmenterOptions } from './unet-segmenter.js';
+
+/** Options of {@link AdversarialSegmenter}: the {@link UNetSegmenter} options plus the discriminator's. */
+export interface AdversarialSegmenterOptions extends UNetSegmenterOptions {
+  /** Widths of the patch discriminator's stride-2 blocks. Default `[32, 64, 128]`. */
+  discriminatorChannels?: number[];
+  /** Normalisation in the discriminator (not on its first block). Default `'instance'` (affine). */
+  discriminatorNorm?: NormKind;
+}
+
+/** An {@link AdversarialSegmenter}'s options with defaults filled in (no seed), as saved. */
+export type AdversarialSegmenterConfig = UNetSegmenterOptions & Required<Pick<AdversarialSegmenterOptions, 'discriminatorChannels' | 'discriminatorNorm'>>;
+
+/** Options of {@link AdversarialSegmenter.fit}. */
+export interface AdversarialSegmenterFitOptions {
+  /** Number of epochs. */
+  epochs: number;
+  /**
+   * λ, the weight of the adversarial term in the segmenter's loss `segmentation + λ·adversarial`.
+   * Default 0.05: small, so the supervised loss leads and the discriminator only corrects shapes
+   * (Luc et al. 2016 and later work use 0.01–0.1). 0 trains the discriminator but not against it.
+   */
+  lambdaAdv?: number;
+  /** The segmentation loss on (logits, mask). Default as {@link UNetSegmenter.defaultLoss}: Dice + cross-entropy. */
+  loss?: LossFn;
+  /** Learning rate of the segmenter's Adam (betas 0.9, 0.999). Default 1e-3. */
+  lr?: number;
+  /** Learning rate of the discriminator's Adam. Default `lr`. */
+  discriminatorLr?: number;
+  /** Betas of the discriminator's Adam. Default `[0.5, 0.999]` (the usual GAN setting). */
+  discriminatorBetas?: [number, number];
+  /** The GAN objective (see {@link AdversarialLossType}; `'wasserstein'` is refused, see {@link DCGANFitOptions.lossType}). Default `'non-saturating'`. */
+  lossType?: AdversarialLossType;
+  /** Batch size when `data` is a Dataset. Default 16. */
+  batchSize?: number;
+  /** Seed of the shuffle. Default 0. */
+  seed?: number;
+  /** Held-out samples evaluated after each epoch. */
+  validation?: Dataset<Sample>;
+  /** Metrics computed on `validation`. Default `['dice']`. */
+  validationMetrics?: SegmentationMetricName[];
+  /** Progress display: `'bar'` (default), `'none'`, or a callback. */
+  onProgress?: 'bar' | 'none' | ((progress: Progress) => void);
+  /** Further callbacks. */
+  callbacks?: Callback[];
+  /** Atomic checkpoints (weights, both optimizers as `segmenter` and `discriminator`) and resume. */
+  checkpoint?: CheckpointOptions;
+}
+
+/**
+ * Adversarial segmentation (Luc et al., 2016, "Semantic segmentation using adversarial networks";
+ * the AE-CNN-GAN pipeline): a U-Net segmenter (a {@link UNetSegmenter}) trained with Dice +
+ * cross-entropy plus λ times an adversarial term from a PatchGAN discriminator (a
+ * {@link DCGANDiscriminator} with `patch: true`) that judges (image, mask) pairs concatenated on
+ * the channel axis: real pairs hold the true one-hot mask, fake pairs the segmenter's softmax
+ * probabilities (sigmoid for binary). The discriminator sees whether a mask's shape fits its image
+ * in a way a per-pixel loss cannot, which tends to remove stray islands and holes.
+ *
+ * Each training step (one {@link trainLoop} step per batch) first updates the discriminator on
+ * real against fake pairs (predictions held fixed), then the segmenter on
+ * `segmentation + λ·generatorLoss(D(image, softmax))` through the updated discriminator. Step logs:
+ * `loss` (the segmenter's total), `segmentation`, `adversarial` and `discriminator`.
+ *
+ * Inference and evaluation are the segmenter's: {@link AdversarialSegmenter.predict} and
+ * {@link AdversarialSegmenter.evaluate} behave as {@link UNetSegmenter}'s, and
+ * `model.segmenter.save(...)` keeps the segmenter alone for deployment.
+ *
+ * Children: `segmenter` ({@link UNetSegmenter}) and `discriminator` ({@link DCGANDiscriminator}).
+ *
+ * @example
+ * ```ts
+ * const model = new AdversarialSegmenter({ inChannels: 1, numClasses: 2, channels: [16, 32, 64], seed: 0 });
+ * await model.fit(train, { epochs: 10, lambdaAdv: 0.05, validation: val });
+ * console.log(await model.evaluate(val, ['dice', 'precision', 'hd95']));
+ * ```
+ */
+export class AdversarialSegmenter extends Module<tf.Tensor, tf.Tensor> {
+  /** The U-Net segmenter (the GAN's generator). */
+  readonly segmenter: UNetSegmenter;
+  /** The patch discriminator on (image, mask probabilities) pairs. */
+  readonly discriminator: DCGANDiscriminator;
+  /** Number of classes (see {@link UNetSegmenterOptions.numClasses}). */
+  readonly numClasses: number;
+
+  constructor(options: AdversarialSegmenterOptions) {
+    super();
+    const gen = toGenerator(options.seed);
+    const { discriminatorChannels, discriminatorNorm, ...segOptions } = options;
+    this.segmenter = this.registerModule('segmenter', new UNetSegmenter({ ...segOptions, seed: gen }));
+    this.numClasses = this.segmenter.numClasses;
+    this.discriminator = this.registerModule('discriminator', new DCGANDiscriminator({
+      inChannels: options.inChannels + this.numClasses,
+      channels: discriminatorChannels ?? [32, 64, 128],
+      norm: discriminatorNorm ?? 'instance',
+      patch: true,
+      seed: gen,
+    }));
+  }
+
+  /** The options the model was built with, defaults filled in (without the seed). */
+  get config(): AdversarialSegmenterConfig {
+    return { ...this.segmenter.config, discriminatorChannels: [...this.discriminator.channels], discriminatorNorm: this.discriminator.norm };
+  }
+
+  /** Segmentation logits `[B, H, W, numClasses]`. */
+  forward(x: tf.Tensor): tf.Tensor {
+    return this.segmenter.forward(x);
+  }
+
+  /** Class probabilities `[B, H, W, numClasses]` in eval mode (see {@link UNetSegmenter.predictProba}). */
+  predictProba(images: tf.Tensor, options: PredictOptions = {}): tf.Tensor4D {
+    return this.segmenter.predictProba(images, options);
+  }
+
+  /** Label maps `[B, H, W]` (int32) (see {@link UNetSegmenter.predict}). */
+  predict(images: tf.Tensor, options: PredictOptions = {}): tf.Tensor3D {
+    return this.segmenter.predict(images, options);
+  }
+
+  /** Evaluates on image/mask samples, as {@link UNetSegmenter.evaluate} (see {@link evaluateSegmentation}). */
+  async evaluate(data: Dataset<Sample>, metrics: SegmentationMetricName[] = ['dice'], options: PredictOptions = {}): Promise<Record<string, number>> {
+    return evaluateSegmentation((x) => this.predict(x, options), data, metrics, {
+      numClasses: this.numClasses, batchSize: options.batchSize, what: 'AdversarialSegmenter.evaluate',
+    });
+  }
+
+  private activate(logits: tf.Tensor): tf.Tensor {
+    return this.numClasses === 1 ? tf.sigmoid(logits) : tf.softmax(logits, -1);
+  }
+
+  /** Trains segmenter and discriminator together (see the class description). */
+  async fit(data: Dataset<Sample> | DataLoader<Sample, Batch>, options: AdversarialSegmenterFitOptions): Promise<TrainResult> {
+    const type = options.lossType ?? 'non-saturating';
+    if (type === 'wasserstein') {
+      throw new ValueError("AdversarialSegmenter.fit: lossType 'wasserstein' needs a gradient penalty, which tfjs cannot differentiate through LeakyReLU; use 'non-saturating', 'least-squares' or 'hinge'.");
+    }
+    const lambda = options.lambdaAdv ?? 0.05;
+    if (!(Number.isFinite(lambda) && lambda >= 0)) throw new ValueError(`AdversarialSegmenter.fit lambdaAdv must be a finite number ≥ 0, but got ${lambda}.`);
+    const seed = options.seed ?? 0;
+    const loader = data instanceof DataLoader ? data : new DataLoader(data, { batchSize: options.batchSize ?? 16, shuffle: true, seed });
+    const loss = options.loss ?? this.segmenter.defaultLoss();
+    const lr = options.lr ?? 1e-3;
+    const sParams = this.segmenter.trainableParameters();
+    const dParams = this.discriminator.trainableParameters();
+    const optimizers = {
+      segmenter: new Adam(sParams, { lr }),
+      discriminator: new Adam(dParams, { lr: options.discriminatorLr ?? lr, betas: options.discriminatorBetas ?? [0.5, 0.999] }),
+    };
+    const adv = { type };
+    const jointBatch = this.discriminator.norm !== 'batch';
+    const k = this.numClasses;
+
+    const step = (batch: Batch): Logs => {
+      if (batch.mask === undefined) throw new ValueError('AdversarialSegmenter.fit needs samples with a mask (class indices, [H, W, 1]).');
+      const x = batch.image;
+      const mask = batch.mask;
+      const b = x.shape[0];
+      const owned: tf.Tensor[] = [];
+      try {
+        const realPair = tf.tidy(() => {
+          const target = k === 1 ? tf.cast(mask, 'float32') : tf.cast(tf.oneHot(tf.cast(tf.round(tf.squeeze(mask, [3])), 'int32'), k), 'float32');
+          return tf.concat([x, target], 3);
+        });
+        owned.push(realPair);
+        const fakePair = forwardKeepingBuffers(this.segmenter, () => tf.tidy(() => tf.concat([x, this.activate(this.segmenter.forward(x))], 3)));
+        owned.push(fakePair);
+        const d = tf.variableGrads(() => {
+          let rl: tf.Tensor;
+          let fl: tf.Tensor;
+          if (jointBatch) [rl, fl] = splitBatch(this.discriminator.forward(tf.concat([realPair, fakePair], 0)), b);
+          else [rl, fl] = [this.discriminator.forward(realPair), this.discriminator.forward(fakePair)];
+          return discriminatorLoss(rl, fl, adv) as tf.Scalar;
+        }, dParams);
+        owned.push(d.value, ...Object.values(d.grads));
+        optimizers.discriminator.step(d.grads);
+        let segTerm: tf.Tensor | undefined;
+        let advTerm: tf.Tensor | undefined;
+        const s = tf.variableGrads(() => {
+          const logits = this.segmenter.forward(x);
+          segTerm = tf.keep(loss(logits, mask));
+          advTerm = tf.keep(generatorLoss(this.discriminator.forward(tf.concat([x, this.activate(logits)], 3)), adv));
+          return tf.add(segTerm, tf.mul(advTerm, lambda)) as tf.Scalar;
+        }, sParams);
+        owned.push(s.value, segTerm as tf.Tensor, advTerm as tf.Tensor, ...Object.values(s.grads));
+        optimizers.segmenter.step(s.grads);
+        const read = (t: tf.Tensor | undefined): number => (t as tf.Tensor).dataSync()[0];
+        return { loss: read(s.value), segmentation: read(segTerm), adversarial: read(advTerm), discriminator: read(d.value) };
+      } finally {
+        tf.dispose(owned);
+      }
+    };
+
+    const metrics = options.validationMetrics ?? ['dice'];
+    const validation = options.validation;
+    try {
+      return await trainLoop<Batch>({
+        module: this,
+        optimizers,
+        epochs: options.epochs,
+        stepsPerEpoch: loader.length,
+        data: (epoch) => {
+          loader.setEpoch(epoch);
+          return loader;
+        },
+        step,
+        validate: validation ? () => this.evaluate(validation, metrics) : undefined,
+        onProgress: options.onProgress,
+        callbacks: options.callbacks,
+        checkpoint: options.checkpoint,
+        generator: new Generator(seed),
+      });
+    } finally {
+      optimizers.segmenter.dispose();
+      optimizers.discriminator.dispose();
+    }
+  }
+
+  /** Saves config and weights (segmenter and discriminator) to a directory or a tfjs IO URL. */
+  async save(target: string): Promise<void> {
+    await saveModel(this, target, { className: 'AdversarialSegmenter', config: { ...this.config } });
+  }
+
+  /** Loads a model written by {@link AdversarialSegmenter.save}. */
+  static async load(source: string): Promise<AdversarialSegmenter> {
+    const saved = await loadSavedModel(source);
+    try {
+      if (saved.className !== 'AdversarialSegmenter') throw new ValueError(`${source} holds a ${saved.className}, not an AdversarialSegmenter.`);
+      const model = new AdversarialSegmenter(saved.config as unknown as AdversarialSegmenterOptions);
+      model.loadStateDict(saved.weights);
+      return model;
+    } finally {
+      tf.dispose(Object.values(saved.weights));
+    }
+  }
+
+  override extraRepr(): string {
+    return `numClasses=${this.numClasses}`;
+  }
+}

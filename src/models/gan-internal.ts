@@ -1,0 +1,28 @@
+// Internal helpers of the GAN-style models (DCGAN, AdversarialSegmenter); not re-exported.
+import * as tf from '@tensorflow/tfjs-core';
+import type { AnyModule } from '../core/module.js';
+
+/**
+ * Runs `fn` (a forward pass in training mode) and then puts the module's buffers back as they were,
+ * so that BatchNorm running statistics move once per training step even though the step runs the
+ * network twice: once to make the fakes the discriminator learns from, once under the gradient
+ * tape for the network's own update (tfjs cannot reuse one tape for two updates, as PyTorch's
+ * `fake.detach()` does).
+ */
+export function forwardKeepingBuffers<T extends tf.TensorContainer>(module: AnyModule, fn: () => T): T {
+  const saved = module.namedBuffers().map(([, v]) => [v, tf.clone(v)] as const);
+  try {
+    return fn();
+  } finally {
+    for (const [v, copy] of saved) {
+      v.assign(copy);
+      copy.dispose();
+    }
+  }
+}
+
+/** The first `b` rows of `x` and the rest. */
+export function splitBatch(x: tf.Tensor, b: number): [tf.Tensor, tf.Tensor] {
+  const rest = x.shape[0] - b;
+  return [tf.slice(x, 0, b), tf.slice(x, b, rest)];
+}
