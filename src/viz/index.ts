@@ -1,2 +1,3 @@
 export * from './image.js';
 export * from './line-chart.js';
+export * from './scatter-chart.js';
