@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AnyModule, StateDict } from '../core/module.js';
-import { FileFormatError, MedvaeError } from '../core/errors.js';
+import { FileFormatError, MedvaeError, ValueError } from '../core/errors.js';
 import { nodeFs, writeFileAtomic } from './node-fs.js';
 
 /** The JSON-serialisable description of a saved model: which class, built with which options. */
@@ -142,4 +142,30 @@ function concatBuffers(buffers: ArrayBuffer[]): ArrayBuffer {
     pos += b.byteLength;
   }
   return out.buffer;
+}
+
+/**
+ * Reads a model written by {@link saveModel} and rebuilds it: checks that it holds `className`,
+ * builds the module from the saved config with `build`, loads the weights into it (names and shapes
+ * checked) and frees the read tensors. Every model's static `load` is this call.
+ *
+ * @param build - makes an untrained module from the saved config; it also sees the saved weights'
+ *   names, for models whose structure depends on what was saved (e.g. an EMA copy).
+ */
+export async function loadModelAs<M extends AnyModule>(
+  source: string,
+  className: string,
+  build: (config: Record<string, unknown>, weights: StateDict) => M,
+): Promise<M> {
+  const saved = await loadSavedModel(source);
+  try {
+    if (saved.className !== className) {
+      throw new ValueError(`${source} holds a saved ${saved.className}, but ${className}.load was called; load it with ${saved.className}.load instead.`);
+    }
+    const model = build(saved.config, saved.weights);
+    model.loadStateDict(saved.weights);
+    return model;
+  } finally {
+    tf.dispose(Object.values(saved.weights));
+  }
 }

@@ -5,7 +5,7 @@ import { Generator, toGenerator } from '../core/random.js';
 import { DataLoader } from '../data/data-loader.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
-import { loadSavedModel, saveModel } from '../io/saved-model.js';
+import { loadModelAs, saveModel } from '../io/saved-model.js';
 import type { NormKind } from '../layers/factories.js';
 import { discriminatorLoss, generatorLoss, type AdversarialLossType } from '../losses/adversarial.js';
 import type { LossFn } from '../losses/loss-fn.js';
@@ -240,15 +240,7 @@ export class AdversarialSegmenter extends Module<tf.Tensor, tf.Tensor> {
 
   /** Loads a model written by {@link AdversarialSegmenter.save}. */
   static async load(source: string): Promise<AdversarialSegmenter> {
-    const saved = await loadSavedModel(source);
-    try {
-      if (saved.className !== 'AdversarialSegmenter') throw new ValueError(`${source} holds a ${saved.className}, not an AdversarialSegmenter.`);
-      const model = new AdversarialSegmenter(saved.config as unknown as AdversarialSegmenterOptions);
-      model.loadStateDict(saved.weights);
-      return model;
-    } finally {
-      tf.dispose(Object.values(saved.weights));
-    }
+    return loadModelAs(source, 'AdversarialSegmenter', (config) => new AdversarialSegmenter(config as unknown as AdversarialSegmenterOptions));
   }
 
   override extraRepr(): string {

@@ -5,7 +5,7 @@ import { Generator, toGenerator, type SeedLike } from '../core/random.js';
 import { DataLoader } from '../data/data-loader.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
-import { loadSavedModel, saveModel } from '../io/saved-model.js';
+import { loadModelAs, saveModel } from '../io/saved-model.js';
 import { Dropout } from '../layers/dropout.js';
 import { createActivation, type ActivationKind } from '../layers/factories.js';
 import { Linear } from '../layers/linear.js';
@@ -422,16 +422,10 @@ export class LatentClassifier extends Module<tf.Tensor, tf.Tensor> {
 
   /** Loads a classifier (with its VAE) written by {@link LatentClassifier.save}. */
   static async load(source: string): Promise<LatentClassifier> {
-    const saved = await loadSavedModel(source);
-    try {
-      if (saved.className !== 'LatentClassifier') throw new ValueError(`${source} holds a ${saved.className}, not a LatentClassifier.`);
-      const config = saved.config as unknown as SavedLatentClassifier;
-      const model = new LatentClassifier(new VAE(config.vae), config.classifier);
-      model.loadStateDict(saved.weights);
-      return model;
-    } finally {
-      tf.dispose(Object.values(saved.weights));
-    }
+    return loadModelAs(source, 'LatentClassifier', (config) => {
+      const saved = config as unknown as SavedLatentClassifier;
+      return new LatentClassifier(new VAE(saved.vae), saved.classifier);
+    });
   }
 
   override extraRepr(): string {

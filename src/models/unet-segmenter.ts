@@ -6,7 +6,7 @@ import { assertRank } from '../core/shape.js';
 import { DataLoader } from '../data/data-loader.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
-import { loadSavedModel, saveModel } from '../io/saved-model.js';
+import { loadModelAs, saveModel } from '../io/saved-model.js';
 import { diceCELoss } from '../losses/dice-ce.js';
 import type { LossFn } from '../losses/loss-fn.js';
 import { Adam } from '../optim/adam.js';
@@ -248,14 +248,6 @@ export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
 
   /** Loads a model written by {@link UNetSegmenter.save}. */
   static async load(source: string): Promise<UNetSegmenter> {
-    const saved = await loadSavedModel(source);
-    try {
-      if (saved.className !== 'UNetSegmenter') throw new ValueError(`${source} holds a ${saved.className}, not a UNetSegmenter.`);
-      const model = new UNetSegmenter(saved.config as unknown as UNetSegmenterOptions);
-      model.loadStateDict(saved.weights);
-      return model;
-    } finally {
-      tf.dispose(Object.values(saved.weights));
-    }
+    return loadModelAs(source, 'UNetSegmenter', (config) => new UNetSegmenter(config as unknown as UNetSegmenterOptions));
   }
 }

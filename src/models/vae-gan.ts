@@ -5,7 +5,7 @@ import { Generator, toGenerator, type SeedLike } from '../core/random.js';
 import type { DataLoader } from '../data/data-loader.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
-import { loadSavedModel, saveModel } from '../io/saved-model.js';
+import { loadModelAs, saveModel } from '../io/saved-model.js';
 import { ConvNormAct } from '../layers/conv-norm-act.js';
 import type { NormKind } from '../layers/factories.js';
 import { Flatten } from '../layers/flatten.js';
@@ -390,15 +390,7 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
 
   /** Loads a model written by {@link VAEGAN.save}. */
   static async load(source: string): Promise<VAEGAN> {
-    const saved = await loadSavedModel(source);
-    try {
-      if (saved.className !== 'VAEGAN') throw new ValueError(`${source} holds a ${saved.className}, not a VAEGAN.`);
-      const model = new VAEGAN(saved.config as unknown as VAEGANOptions);
-      model.loadStateDict(saved.weights);
-      return model;
-    } finally {
-      tf.dispose(Object.values(saved.weights));
-    }
+    return loadModelAs(source, 'VAEGAN', (config) => new VAEGAN(config as unknown as VAEGANOptions));
   }
 
   override extraRepr(): string {

@@ -5,7 +5,7 @@ import { Generator, toGenerator, type SeedLike } from '../core/random.js';
 import { DataLoader } from '../data/data-loader.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
-import { loadSavedModel, saveModel } from '../io/saved-model.js';
+import { loadModelAs, saveModel } from '../io/saved-model.js';
 import type { ActivationKind, NormKind } from '../layers/factories.js';
 import { Linear } from '../layers/linear.js';
 import { GaussianReparameterization } from '../layers/reparameterization.js';
@@ -576,15 +576,7 @@ export class VAE extends Module<tf.Tensor, VAEOutput> {
 
   /** Loads a model written by {@link VAE.save}. */
   static async load(source: string): Promise<VAE> {
-    const saved = await loadSavedModel(source);
-    try {
-      if (saved.className !== 'VAE') throw new ValueError(`${source} holds a ${saved.className}, not a VAE.`);
-      const model = new VAE(saved.config as unknown as VAEOptions);
-      model.loadStateDict(saved.weights);
-      return model;
-    } finally {
-      tf.dispose(Object.values(saved.weights));
-    }
+    return loadModelAs(source, 'VAE', (config) => new VAE(config as unknown as VAEOptions));
   }
 
   override extraRepr(): string {

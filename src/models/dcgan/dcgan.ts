@@ -5,7 +5,7 @@ import { Generator, toGenerator, type SeedLike } from '../../core/random.js';
 import type { DataLoader } from '../../data/data-loader.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { Batch, Sample } from '../../data/sample.js';
-import { loadSavedModel, saveModel } from '../../io/saved-model.js';
+import { loadModelAs, saveModel } from '../../io/saved-model.js';
 import type { NormKind } from '../../layers/factories.js';
 import { discriminatorLoss, generatorLoss, type AdversarialLossType } from '../../losses/adversarial.js';
 import { Adam } from '../../optim/adam.js';
@@ -312,15 +312,7 @@ export class DCGAN extends Module<tf.Tensor, tf.Tensor> {
 
   /** Loads a model written by {@link DCGAN.save}. */
   static async load(source: string): Promise<DCGAN> {
-    const saved = await loadSavedModel(source);
-    try {
-      if (saved.className !== 'DCGAN') throw new ValueError(`${source} holds a ${saved.className}, not a DCGAN.`);
-      const model = new DCGAN(saved.config as unknown as DCGANOptions);
-      model.loadStateDict(saved.weights);
-      return model;
-    } finally {
-      tf.dispose(Object.values(saved.weights));
-    }
+    return loadModelAs(source, 'DCGAN', (config) => new DCGAN(config as unknown as DCGANOptions));
   }
 
   override extraRepr(): string {

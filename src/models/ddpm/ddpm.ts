@@ -6,7 +6,7 @@ import { assertFloat, assertRank, formatShape } from '../../core/shape.js';
 import { DataLoader } from '../../data/data-loader.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { Batch, Sample } from '../../data/sample.js';
-import { loadSavedModel, saveModel } from '../../io/saved-model.js';
+import { loadModelAs, saveModel } from '../../io/saved-model.js';
 import { Adam } from '../../optim/adam.js';
 import { clipGradNorm } from '../../optim/clip-grad.js';
 import type { LRSchedule } from '../../optim/lr-schedule.js';
@@ -459,16 +459,11 @@ export class DDPM extends Module<DiffusionUNetInput, tf.Tensor4D> {
 
   /** Loads a model written by {@link DDPM.save}, EMA included. */
   static async load(source: string): Promise<DDPM> {
-    const saved = await loadSavedModel(source);
-    try {
-      if (saved.className !== 'DDPM') throw new ValueError(`${source} holds a ${saved.className}, not a DDPM.`);
-      const model = new DDPM(saved.config as unknown as DDPMOptions);
-      if (Object.keys(saved.weights).some((k) => k.startsWith('ema.'))) model.enableEma();
-      model.loadStateDict(saved.weights);
+    return loadModelAs(source, 'DDPM', (config, weights) => {
+      const model = new DDPM(config as unknown as DDPMOptions);
+      if (Object.keys(weights).some((k) => k.startsWith('ema.'))) model.enableEma();
       return model;
-    } finally {
-      tf.dispose(Object.values(saved.weights));
-    }
+    });
   }
 }
 
