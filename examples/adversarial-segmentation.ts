@@ -15,10 +15,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  AdversarialSegmenter, ArrayDataset, UNetSegmenter, datasetToArray, imageGrid, lineChartSvg, loadColin27Slices, niftiSliceDataset,
-  overlayMasks, randomSplit, resize, toDisplayImage, type Dataset, type ImageData2D, type Sample, type SegmentationMetricName,
+  AdversarialSegmenter, UNetSegmenter, datasetToArray, imageGrid, lineChartSvg, overlayMasks, randomSplit, toDisplayImage,
+  type ImageData2D, type SegmentationMetricName,
 } from '../src/index.js';
-import { savePng, saveSummary, setup } from './common.js';
+import { loadBrainSlices, savePng, saveSummary, setup } from './common.js';
 
 const args = await setup('adversarial-segmentation', process.argv.slice(2), {
   lambda: { type: 'string', default: '0.05', help: '--lambda X  weight λ of the adversarial term (default 0.05)' },
@@ -27,22 +27,8 @@ const started = Date.now();
 const lambdaAdv = Number(args.extra.lambda);
 if (!(Number.isFinite(lambdaAdv) && lambdaAdv >= 0)) throw new Error(`--lambda must be a number ≥ 0, but got '${String(args.extra.lambda)}'.`);
 
-async function loadData(): Promise<Dataset<Sample>> {
-  if (args.data === undefined) return loadColin27Slices();
-  const [image, mask] = args.data.split(',');
-  if (mask === undefined) throw new Error('--data takes "image.nii.gz,mask.nii.gz" (a brain image and its mask, > 0 = brain).');
-  return niftiSliceDataset({ image, mask, axis: 'axial', size: 128 });
-}
-
-let data = await loadData();
-const size = args.quick ? 64 : 128;
-if (args.quick) {
-  // About two minutes on two cores: 64 slices at 64×64 and narrow networks (as segment-brain --quick), 12 epochs per model.
-  const all = await datasetToArray(data);
-  const pick = all.filter((_, i) => i % Math.ceil(all.length / 64) === 0).slice(0, 64);
-  const shrink = resize({ spatialSize: [size, size] });
-  data = new ArrayDataset(pick.map((s) => shrink(s)));
-}
+// Quick mode: 64 slices at 64×64 and narrow networks (a few minutes on two cores).
+const { data, size } = await loadBrainSlices(args);
 const [train, val] = randomSplit(data, [0.8, 0.2], { seed: args.seed });
 console.log(`${data.length} slices (${size}×${size}): ${train.length} for training, ${val.length} held out (random 80/20 split, seed ${args.seed})`);
 

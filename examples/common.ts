@@ -3,7 +3,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { toDisplayImage, useBackend, writePng, type BackendName, type ImageData2D } from '../src/index.js';
+import {
+  ArrayDataset, datasetToArray, loadColin27Slices, niftiSliceDataset, resize, toDisplayImage, useBackend, writePng,
+  type BackendName, type Dataset, type ImageData2D, type Sample,
+} from '../src/index.js';
 
 /** The options every example accepts. */
 export interface ExampleArgs {
@@ -93,4 +96,24 @@ export function batchTiles(batch: tf.Tensor4D, range: { min: number; max: number
     one.dispose();
   }
   return tiles;
+}
+
+/**
+ * The brain slices the segmentation examples train on: the embedded Colin27 slices (128×128), or the
+ * axial slices of `--data image.nii.gz,mask.nii.gz`; in quick mode 64 of them, evenly spread, at 64×64.
+ */
+export async function loadBrainSlices(args: ExampleArgs): Promise<{ data: Dataset<Sample>; size: number }> {
+  let data: Dataset<Sample>;
+  if (args.data === undefined) {
+    data = await loadColin27Slices();
+  } else {
+    const [image, mask] = args.data.split(',');
+    if (mask === undefined) throw new Error('--data takes "image.nii.gz,mask.nii.gz" (a brain image and its mask, > 0 = brain).');
+    data = await niftiSliceDataset({ image, mask, axis: 'axial', size: 128 });
+  }
+  if (!args.quick) return { data, size: 128 };
+  const all = await datasetToArray(data);
+  const pick = all.filter((_, i) => i % Math.ceil(all.length / 64) === 0).slice(0, 64);
+  const shrink = resize({ spatialSize: [64, 64] });
+  return { data: new ArrayDataset(pick.map((sample) => shrink(sample))), size: 64 };
 }
