@@ -126,6 +126,16 @@ export class DataLoader<T = Sample, B = Batch> implements AsyncIterable<B> {
     this.nextEpoch = epoch;
   }
 
+  /**
+   * Sets the epoch the next loop runs and returns the loader, so a training loop can ask for any
+   * epoch's batches: `trainLoop({ data: (epoch) => loader.forEpoch(epoch), ... })` replays the same
+   * order after a resume.
+   */
+  forEpoch(epoch: number): this {
+    this.setEpoch(epoch);
+    return this;
+  }
+
   /** The order in which epoch `epoch` visits the dataset (identity unless `shuffle`). */
   epochOrder(epoch: number): Int32Array {
     const n = this.dataset.length;

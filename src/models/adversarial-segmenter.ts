@@ -216,10 +216,7 @@ export class AdversarialSegmenter extends Module<tf.Tensor, tf.Tensor> {
         optimizers,
         epochs: options.epochs,
         stepsPerEpoch: loader.length,
-        data: (epoch) => {
-          loader.setEpoch(epoch);
-          return loader;
-        },
+        data: (epoch) => loader.forEpoch(epoch),
         step,
         validate: validation ? () => this.evaluate(validation, metrics) : undefined,
         onProgress: options.onProgress,

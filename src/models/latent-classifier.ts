@@ -323,10 +323,7 @@ export class LatentClassifier extends Module<tf.Tensor, tf.Tensor> {
         optimizers: { optimizer },
         epochs: options.epochs,
         stepsPerEpoch: loader.length,
-        data: (epoch) => {
-          loader.setEpoch(epoch);
-          return loader;
-        },
+        data: (epoch) => loader.forEpoch(epoch),
         step,
         validate: validation ? async () => ({ ...(await this.evaluate(validation)) }) : undefined,
         onProgress: options.onProgress,

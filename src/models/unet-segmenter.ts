@@ -213,10 +213,7 @@ export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
       optimizers: { optimizer },
       epochs: options.epochs,
       stepsPerEpoch: loader.length,
-      data: (epoch) => {
-        loader.setEpoch(epoch);
-        return loader;
-      },
+      data: (epoch) => loader.forEpoch(epoch),
       step,
       validate: validation ? () => this.evaluate(validation, metrics) : undefined,
       onProgress: options.onProgress,

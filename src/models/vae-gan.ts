@@ -366,10 +366,7 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
         optimizers,
         epochs: options.epochs,
         stepsPerEpoch: loader.length,
-        data: (epoch) => {
-          loader.setEpoch(epoch);
-          return loader;
-        },
+        data: (epoch) => loader.forEpoch(epoch),
         step,
         validate: validation ? () => this.vae.evaluate(validation) : undefined,
         onProgress: options.onProgress,

@@ -552,10 +552,7 @@ export class VAE extends Module<tf.Tensor, VAEOutput> {
         optimizers: { optimizer },
         epochs: options.epochs,
         stepsPerEpoch: loader.length,
-        data: (epoch) => {
-          loader.setEpoch(epoch);
-          return loader;
-        },
+        data: (epoch) => loader.forEpoch(epoch),
         step,
         validate: validation ? () => this.evaluate(validation, { target: kind }) : undefined,
         onProgress: options.onProgress,

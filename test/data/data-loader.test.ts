@@ -189,3 +189,15 @@ describe('DataLoader', () => {
     for await (const _ of empty) expect.fail('an empty dataset has no batches');
   });
 });
+
+describe('DataLoader.forEpoch', () => {
+  it('sets the epoch and returns the loader, so a loop over it replays that epoch', async () => {
+    const ds = new ArrayDataset(Array.from({ length: 6 }, (_, i) => ({ image: imageArray(new Float32Array([i]), [1, 1]) })));
+    const loader = new DataLoader(ds, { batchSize: 6, shuffle: true, seed: 3 });
+    expect(loader.forEpoch(4)).toBe(loader);
+    expect(loader.epoch).toBe(4);
+    const firstPass: number[] = [];
+    for await (const b of loader.forEpoch(4)) firstPass.push(...b.image.dataSync());
+    expect(firstPass).toEqual(Array.from(loader.epochOrder(4)));
+  });
+});

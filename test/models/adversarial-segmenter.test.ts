@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AdversarialSegmenter, ArrayDataset, DataLoader, Generator, UNetSegmenter, evaluateSegmentation, imageArray, loadSafetensors, type Logs, type Sample,
+  AdversarialSegmenter, ArrayDataset, DataLoader, Generator, UNetSegmenter, evaluateSegmentation, imageArray, loadSafetensors, type Logs,
 } from '../../src/index.js';
+import { discs } from '../helpers/discs.js';
 import { expectClose, setupBackend, values } from '../helpers/tf.js';
 
 beforeAll(() => setupBackend('cpu'));
@@ -14,24 +15,6 @@ const tmpDirs: string[] = [];
 afterAll(() => {
   for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
 });
-
-/** Discs of random centre and radius: image = disc + noise, mask = disc (as in unet.test.ts). */
-function discs(n: number, size: number, seed: number): Sample[] {
-  const g = new Generator(seed);
-  return Array.from({ length: n }, () => {
-    const cx = g.randint(4, size - 4);
-    const cy = g.randint(4, size - 4);
-    const r = 2 + g.random() * 3;
-    const img = new Float32Array(size * size);
-    const mask = new Float32Array(size * size);
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) {
-      const inside = (x - cx) ** 2 + (y - cy) ** 2 <= r * r ? 1 : 0;
-      mask[y * size + x] = inside;
-      img[y * size + x] = inside + 0.1 * g.randn();
-    }
-    return { image: imageArray(img, [size, size]), mask: imageArray(mask, [size, size]) };
-  });
-}
 
 const small = { inChannels: 1, numClasses: 2, channels: [4, 8], discriminatorChannels: [4, 8] };
 

@@ -288,10 +288,7 @@ export class DCGAN extends Module<tf.Tensor, tf.Tensor> {
         optimizers,
         epochs: options.epochs,
         stepsPerEpoch: loader.length,
-        data: (epoch) => {
-          loader.setEpoch(epoch);
-          return loader;
-        },
+        data: (epoch) => loader.forEpoch(epoch),
         step,
         onProgress: options.onProgress,
         callbacks,

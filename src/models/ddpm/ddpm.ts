@@ -338,10 +338,7 @@ export class DDPM extends Module<DiffusionUNetInput, tf.Tensor4D> {
         optimizers: { optimizer },
         epochs: options.epochs,
         stepsPerEpoch: loader.length,
-        data: (epoch) => {
-          loader.setEpoch(epoch);
-          return loader;
-        },
+        data: (epoch) => loader.forEpoch(epoch),
         step,
         onProgress: options.onProgress,
         callbacks: options.callbacks,
