@@ -93,7 +93,9 @@ async function loadIdxPair(what: string, dir: string, options: MnistOptions, cla
   const split = options.split ?? 'train';
   if (split !== 'train' && split !== 'test') throw new ValueError(`${what} split must be 'train' or 'test', but got '${String(split)}'.`);
   const prefix = split === 'train' ? 'train' : 't10k';
-  const [imgFile, lblFile] = await Promise.all([findIdx(dir, prefix, 'images', 3), findIdx(dir, prefix, 'labels', 1)]);
+  // Looked up one after the other so a directory missing both names the images file, every time.
+  const imgFile = await findIdx(dir, prefix, 'images', 3);
+  const lblFile = await findIdx(dir, prefix, 'labels', 1);
   const [img, lbl] = await Promise.all([readIdxFile(imgFile), readIdxFile(lblFile)]);
   if (img.dtype !== 'uint8' || lbl.dtype !== 'uint8' || img.dims.length !== 3 || lbl.dims.length !== 1 || img.dims[0] !== lbl.dims[0]) {
     throw new ShapeError(
