@@ -3,6 +3,7 @@ import { Module } from '../core/module.js';
 import type { SeedLike } from '../core/random.js';
 import { Conv2d } from './conv2d.js';
 import { Dropout } from './dropout.js';
+import { Identity } from './identity.js';
 import { createActivation, createNorm2d, type ActivationKind, type NormKind } from './factories.js';
 
 /** Options of {@link ConvNormAct}. */
@@ -61,7 +62,10 @@ export class ConvNormAct extends Module<tf.Tensor, tf.Tensor> {
 
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const h = this.act.forward(this.norm.forward(this.conv.forward(x)));
+      const y = this.conv.forward(x);
+      // norm: 'none' keeps its Identity child (same structure and state dict) but skips calling it:
+      // its clone would add a tape node, and a cast to its gradient, to every unit of a network.
+      const h = this.act.forward(this.norm instanceof Identity ? y : this.norm.forward(y));
       return this.drop ? this.drop.forward(h) : h;
     });
   }

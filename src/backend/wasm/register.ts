@@ -3,9 +3,14 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { BackendError } from '../../core/errors.js';
 import { installMedvaeKernels, isMedvaeKernel, uninstallMedvaeKernels, withStockSetup, type KernelMaker } from '../kernels/registry.js';
 import { batchMatMulConfig } from './batch-mat-mul.js';
+import { castConfig } from './cast.js';
+import { concatConfig } from './concat.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
+import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { splitVConfig } from './split-v.js';
+import { sumConfig } from './sum.js';
 
 export { isMedvaeKernel };
 
@@ -20,14 +25,50 @@ export { isMedvaeKernel };
  *   transposes explicitly and splits batches so that dense-layer gradients take the fast path.
  * - `MaxPoolGrad`: the stock kernel sends the gradient of a window whose maximum is negative to
  *   the window's first element; medvae's picks the maximum, as the cpu backend does, and is faster.
+ * - `Identity`: tfjs-core's engine clones (runs `Identity` on) every tensor a kernel saves for its
+ *   gradient, about a hundred per U-Net training step, and the stock kernel copies the data;
+ *   medvae's returns a second handle on the same data (one more reference, as wasm's `Reshape`
+ *   does), so disposing the input or the output in either order is safe.
+ * - `Cast`: a cast to the dtype a tensor already has (the gradient of `tf.clone`) shares the data
+ *   the same way instead of copying it; real conversions run the stock kernel.
+ * - `Concat` and `SplitV` (a skip connection and its gradient): the stock kernels copy every run of
+ *   a channel-axis concatenation through a new array view (and `SplitV` first copies its whole input
+ *   once per piece); medvae's copy short runs with plain loops on the heap, on every axis, bit for bit.
+ * - `Sum`: the stock kernel transposes the whole tensor before reducing over leading axes (a bias
+ *   gradient sums an NHWC tensor over axes 0–2); medvae's adds the rows in place, in the stock
+ *   order and float32 rounding, and leaves other reductions to the stock kernel.
+ *
+ * The last five are speed-ups only: each falls back to the stock kernel outside the cases it
+ * handles and gives the stock kernel's values.
  */
-export const WASM_TRAINING_KERNELS: readonly string[] = [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.BatchMatMul, tf.MaxPoolGrad];
+export const WASM_TRAINING_KERNELS: readonly string[] = [
+  tf.Conv2DBackpropFilter,
+  tf.Conv2DBackpropInput,
+  tf.BatchMatMul,
+  tf.MaxPoolGrad,
+  tf.Identity,
+  tf.Cast,
+  tf.Concat,
+  tf.SplitV,
+  tf.Sum,
+];
+
+/** The stock config a wrapping kernel falls back to; stock tfjs-backend-wasm always has these. */
+function stockOf(name: string, stock: KernelConfig | undefined): KernelConfig {
+  if (stock === undefined) throw new BackendError(`medvae's wasm '${name}' wraps tfjs-backend-wasm's own kernel, which is not registered. Check that @tensorflow/tfjs-backend-wasm is installed and imported.`);
+  return stock;
+}
 
 const MAKERS: Readonly<Record<string, KernelMaker>> = {
   [tf.Conv2DBackpropFilter]: () => conv2DBackpropFilterConfig,
   [tf.Conv2DBackpropInput]: (stock) => withStockSetup(conv2DBackpropInputConfig, stock),
   [tf.BatchMatMul]: (stock) => batchMatMulConfig(stock as KernelConfig),
   [tf.MaxPoolGrad]: (stock) => withStockSetup(maxPoolGradConfig, stock),
+  [tf.Identity]: (stock) => identityConfig(stockOf(tf.Identity, stock)),
+  [tf.Cast]: (stock) => castConfig(stockOf(tf.Cast, stock)),
+  [tf.Concat]: (stock) => concatConfig(stockOf(tf.Concat, stock)),
+  [tf.SplitV]: (stock) => splitVConfig(stockOf(tf.SplitV, stock)),
+  [tf.Sum]: (stock) => sumConfig(stockOf(tf.Sum, stock)),
 };
 
 /** True when all of medvae's wasm training kernels are registered. */
