@@ -1,5 +1,6 @@
 // Throughput of the kernels training depends on, on stock tfjs-backend-cpu and tfjs-backend-wasm and
-// on both with medvae's kernels (src/backend/cpu/, src/backend/wasm/). Run: npx tsx bench/backends.ts
+// on both with medvae's kernels (src/backend/cpu/, src/backend/wasm/), and on wasm with the optional
+// native kernels (medvae-native: OpenBLAS on the wasm heap) when they load. Run: npx tsx bench/backends.ts
 // Prints GFLOP/s (median of a few runs after one warm-up) and the ratios between the setups.
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
@@ -11,8 +12,10 @@ import {
   unregisterWasmTrainingKernels,
   useBackend,
 } from '../src/index.js';
+import { loadNativeAddon } from '../src/backend/native/loader.js';
+import { installNativeKernels, uninstallNativeKernels } from '../src/backend/native/native-kernels.js';
 
-type Setup = 'cpu stock' | 'cpu+medvae' | 'wasm stock' | 'wasm+medvae';
+type Setup = 'cpu stock' | 'cpu+medvae' | 'wasm stock' | 'wasm+medvae' | 'wasm+native';
 
 interface Shapes {
   conv: { n: number; hw: number; cin: number; cout: number; k: number };
@@ -187,22 +190,38 @@ async function main(): Promise<void> {
   results.set('cpu+medvae', cpu.map((r) => r[0]));
   results.set('cpu stock', cpu.map((r) => r[1]));
   await useBackend('wasm');
-  const wasm = ROWS.map((row) => measure(row, SHAPES.wasm, REPEATS.wasm, [registerWasmTrainingKernels, unregisterWasmTrainingKernels]));
-  registerWasmTrainingKernels();
+  const native = await loadNativeAddon();
+  const pureWasm = (): void => {
+    uninstallNativeKernels('benchmark setup without native kernels');
+    registerWasmTrainingKernels();
+  };
+  const wasmSetups = [pureWasm, unregisterWasmTrainingKernels];
+  if (native.ok) {
+    wasmSetups.push(() => {
+      registerWasmTrainingKernels();
+      installNativeKernels(native.addon, native.addonPath);
+    });
+  }
+  const wasm = ROWS.map((row) => measure(row, SHAPES.wasm, REPEATS.wasm, wasmSetups));
+  pureWasm();
+  if (native.ok) installNativeKernels(native.addon, native.addonPath);
   results.set('wasm+medvae', wasm.map((r) => r[0]));
   results.set('wasm stock', wasm.map((r) => r[1]));
+  results.set('wasm+native', wasm.map((r) => (native.ok ? r[2] : null)));
 
   console.log(`medvae backend benchmark: GFLOP/s, median of up to ${REPEATS.wasm} runs (cpu: ${REPEATS.cpu}) after one warm-up; setups of one backend alternate run by run`);
   console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} logical cores, Node ${process.version}, tfjs ${tf.version_core}, wasm threads ${getThreadsCount()}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  const header = ['op', 'shape (wasm)', 'wasm+medvae', 'wasm stock', 'medvae/stock', 'shape (cpu)', 'cpu+medvae', 'cpu stock', 'medvae/stock '];
+  if (!native.ok) console.log(`wasm+native: not measured (${native.reason})`);
+  const header = ['op', 'shape (wasm)', 'wasm+native', 'wasm+medvae', 'wasm stock', 'native/medvae', 'medvae/stock', 'shape (cpu)', 'cpu+medvae', 'cpu stock', 'medvae/stock '];
   const lines = ROWS.map((row, i) => {
+    const n = results.get('wasm+native')![i];
     const m = results.get('wasm+medvae')![i];
     const s = results.get('wasm stock')![i];
     const cm = results.get('cpu+medvae')![i];
     const cs = results.get('cpu stock')![i];
-    return [row.op, row.shape(SHAPES.wasm), fmt(m), fmt(s), ratio(m, s), row.shape(SHAPES.cpu), fmt(cm), fmt(cs), ratio(cm, cs)];
+    return [row.op, row.shape(SHAPES.wasm), native.ok ? fmt(n) : 'n/a', fmt(m), fmt(s), ratio(n, m), ratio(m, s), row.shape(SHAPES.cpu), fmt(cm), fmt(cs), ratio(cm, cs)];
   });
-  const left = (j: number): boolean => j < 2 || j === 5;
+  const left = (j: number): boolean => j < 2 || j === 7;
   const widths = header.map((h, j) => Math.max(h.length, ...lines.map((l) => l[j].length)));
   const print = (cells: string[]): void => console.log(`| ${cells.map((c, j) => (left(j) ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join(' | ')} |`);
   print(header);

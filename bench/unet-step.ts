@@ -4,10 +4,16 @@
 //   (bench/unet_step.py through /usr/bin/python3; skipped when torch is missing).
 // All contenders alternate step by step in one run, so load on a shared machine slows them alike.
 // Then a tf.profile breakdown of the tfjs steps by kernel.
+// With the medvae-native addon built, every tfjs contender also runs on the native kernels
+// ("+ native": the same wasm backend, with Conv2D/grads/MatMul through OpenBLAS), switched per step,
+// so that "medvae vs raw tfjs-core" is always measured on one kernel set.
 // Run: npx tsx bench/unet-step.ts [--rounds N] [--batch B] [--size S] [--profile N] [--only medvae,raw,layers,torch]
+//        [--kernels wasm,native] [--native-threads N]
 import * as tf from '@tensorflow/tfjs-core';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { useBackend } from '../src/index.js';
+import { nativeKernelsStatus, setNativeThreads, useBackend } from '../src/index.js';
+import { loadNativeAddon } from '../src/backend/native/loader.js';
+import { installNativeKernels, uninstallNativeKernels } from '../src/backend/native/native-kernels.js';
 import { fmtMs, interleave, KernelBreakdown, loadAverage, machineLine, median, printTable, type Contender } from './common.js';
 import { TorchWorker, torchUnavailable } from './torch-worker.js';
 import { layersStep, makeBatch, makeMedvaeUNet, medvaeStep, rawStep, type StepSetup } from './unet-contenders.js';
@@ -26,23 +32,55 @@ const ONLY = (() => {
   const i = process.argv.indexOf('--only');
   return new Set(i >= 0 ? process.argv[i + 1].split(',') : ['medvae', 'raw', 'layers', 'torch']);
 })();
+/** Kernel sets the tfjs contenders run on: `--kernels wasm,native` (default both; native only when the addon loads). */
+const KERNEL_SETS = (() => {
+  const i = process.argv.indexOf('--kernels');
+  return new Set(i >= 0 ? process.argv[i + 1].split(',') : ['wasm', 'native']);
+})();
+const NATIVE_THREADS = arg('native-threads', 0);
 /** Targets of issue 7 (ratios of medians, medvae over the other). */
 const TARGETS = { raw: 1.05, layers: 1.0, pytorch: 3 };
 
 async function main(): Promise<void> {
   const started = performance.now();
   await useBackend('wasm');
+  const native = await loadNativeAddon();
+  const kernelSets = [...KERNEL_SETS].filter((k) => k === 'wasm' || (k === 'native' && native.ok));
+  if (KERNEL_SETS.has('native') && !native.ok) console.log(`native kernels skipped: ${native.reason}`);
+  if (native.ok && NATIVE_THREADS > 0) setNativeThreads(NATIVE_THREADS);
+  const nativeLine = native.ok ? `native: ${nativeKernelsStatus().openblas}, ${nativeKernelsStatus().threads} OpenBLAS threads` : '';
+  // Kernel set of each contender, switched (a few registry calls) before its step.
+  let current = '';
+  const use = (set: string): void => {
+    if (set === current) return;
+    if (set === 'native' && native.ok) installNativeKernels(native.addon, native.addonPath);
+    else uninstallNativeKernels('benchmark contender on the pure-wasm kernels');
+    current = set;
+  };
+  const suffix = (set: string): string => (set === 'native' ? ' + native' : '');
   const loadStart = loadAverage();
   const batch = makeBatch(BATCH, SIZE);
   const net = makeMedvaeUNet();
   const params = net.trainableParameters().reduce((s, p) => s + p.size, 0);
-  const setups: Record<string, StepSetup> = { medvae: medvaeStep(net, batch) };
-  if (ONLY.has('raw')) setups['raw tfjs-core'] = rawStep(net, batch);
-  if (ONLY.has('layers')) setups['tfjs-layers'] = layersStep(net, batch);
+  const setups: Record<string, StepSetup> = {};
+  const setOf = new Map<string, string>();
+  // One network per kernel set (same seed, same weights): medvae's contenders train their network in place.
+  const nets = kernelSets.map((_, i) => (i === 0 ? net : makeMedvaeUNet()));
+  for (const [i, set] of kernelSets.entries()) {
+    const netI = nets[i];
+    const add = (name: string, s: StepSetup): void => {
+      setups[name + suffix(set)] = s;
+      setOf.set(name + suffix(set), set);
+    };
+    add('medvae', medvaeStep(netI, batch));
+    if (ONLY.has('raw')) add('raw tfjs-core', rawStep(netI, batch));
+    if (ONLY.has('layers')) add('tfjs-layers', layersStep(netI, batch));
+  }
   const firstLoss = new Map<string, number>();
   const contenders: Contender[] = Object.entries(setups).map(([name, s]) => ({
     name,
     step: async () => {
+      use(setOf.get(name)!);
       const loss = await s.step();
       if (!firstLoss.has(name)) firstLoss.set(name, loss);
     },
@@ -79,24 +117,33 @@ async function main(): Promise<void> {
 
   console.log(`U-Net training step: batch ${BATCH}, 1×${SIZE}×${SIZE}, channels 16/32/64/128, ${params.toLocaleString('en')} parameters, MSE + Adam`);
   console.log(machineLine().replace(/, load average.*/, `, wasm threads ${getThreadsCount()}${torch ? `, PyTorch ${torchVersion}` : ''}`));
+  if (nativeLine) console.log(nativeLine);
   console.log(`load average at start ${loadStart}, at end ${loadAverage()}; ${ROUNDS} rounds, contenders interleaved step by step after 2 warm-up steps each`);
   console.log(`first-step losses (same weights and batch): ${[...firstLoss].map(([n, l]) => `${n} ${l.toFixed(6)}`).join(', ')}`);
-  const m = med.get('medvae')!;
+  // The headline medvae: on native kernels when they run, else on medvae's wasm kernels.
+  const head = times.has('medvae + native') ? 'medvae + native' : 'medvae';
+  const m = med.get(head)!;
   // Paired ratio: medvae's step over the contender's step of the same round (adjacent in time), so
   // slow drifts of the machine's load cancel; its median is steadier than the ratio of medians.
-  const mt = times.get('medvae')!;
-  const paired = (name: string): number => median(times.get(name)!.map((t, r) => mt[r] / t));
+  // tfjs contenders are compared with medvae on the same kernel set; PyTorch with each medvae.
+  const pairedWith = (base: string, name: string): number => median(times.get(name)!.map((t, r) => times.get(base)![r] / t));
+  const medvaes = ['medvae', 'medvae + native'].filter((n) => times.has(n));
   printTable(
-    ['contender', 'median ms/step', 'min', 'max', 'medvae / this (medians)', 'medvae / this (paired by round)'],
-    [...times].map(([name, t]) => [name, fmtMs(med.get(name)!), fmtMs(Math.min(...t)), fmtMs(Math.max(...t)), (m / med.get(name)!).toFixed(2), paired(name).toFixed(2)]),
+    ['contender', 'median ms/step', 'min', 'max', ...medvaes.map((b) => `${b} / this (paired)`)],
+    [...times].map(([name, t]) => [
+      name, fmtMs(med.get(name)!), fmtMs(Math.min(...t)), fmtMs(Math.max(...t)),
+      ...medvaes.map((b) => (setOf.has(name) && setOf.get(name) !== setOf.get(b) ? '' : pairedWith(b, name).toFixed(2))),
+    ]),
   );
   const torchBest = torch ? Math.min(...['PyTorch 2 thr NCHW', 'PyTorch 2 thr channels-last', 'PyTorch 1 thr NCHW'].map((n) => med.get(n)!)) : NaN;
   const verdict = (ratio: number, target: number): string => `${ratio.toFixed(2)} (target ≤ ${target}: ${ratio <= target ? 'met' : 'not met'})`;
   const has = (name: string): boolean => times.has(name);
+  const sx = suffix(setOf.get(head)!);
   console.log([
-    has('raw tfjs-core') ? `medvae/raw ${verdict(m / med.get('raw tfjs-core')!, TARGETS.raw)}` : null,
-    has('tfjs-layers') ? `medvae/layers ${verdict(m / med.get('tfjs-layers')!, TARGETS.layers)}` : null,
-    torch ? `medvae/PyTorch (fastest PyTorch setup, medians) ${verdict(m / torchBest, TARGETS.pytorch)}` : `PyTorch skipped: ${noTorch ?? 'not selected'}`,
+    has(`raw tfjs-core${sx}`) ? `${head}/raw${sx} ${verdict(m / med.get(`raw tfjs-core${sx}`)!, TARGETS.raw)}` : null,
+    has(`tfjs-layers${sx}`) ? `${head}/layers${sx} ${verdict(m / med.get(`tfjs-layers${sx}`)!, TARGETS.layers)}` : null,
+    torch ? `${head}/PyTorch (fastest PyTorch setup, medians) ${verdict(m / torchBest, TARGETS.pytorch)}` : `PyTorch skipped: ${noTorch ?? 'not selected'}`,
+    head !== 'medvae' && torch && times.has('medvae') ? `medvae (pure wasm)/PyTorch ${(med.get('medvae')! / torchBest).toFixed(2)}` : null,
   ].filter((x) => x !== null).join('; '));
   console.log(`live tensors: ${tensorsAfterFirst} after the first timed round, ${tf.memory().numTensors} after the last`);
 
@@ -105,34 +152,40 @@ async function main(): Promise<void> {
   // Profiled steps alternate between contenders too.
   const breakdowns = new Map(Object.keys(setups).map((n) => [n, new KernelBreakdown()]));
   for (let r = 0; r < PROFILE_REPEATS; r++) {
-    for (const [name, s] of Object.entries(setups)) await breakdowns.get(name)!.add(() => s.step());
+    for (const [name, s] of Object.entries(setups)) {
+      use(setOf.get(name)!);
+      await breakdowns.get(name)!.add(() => s.step());
+    }
   }
-  console.log(`\ntf.profile kernel time per step (ms), mean of ${PROFILE_REPEATS} profiled steps each (interleaved); sorted by medvae`);
+  console.log(`\ntf.profile kernel time per step (ms), mean of ${PROFILE_REPEATS} profiled steps each (interleaved); sorted by ${head}`);
   const names = [...breakdowns.keys()];
-  const mv = breakdowns.get('medvae')!;
+  const mv = breakdowns.get(head)!;
   const kernelsOf = new Map(names.map((n) => [n, breakdowns.get(n)!.kernels]));
   const allKernels = [...new Set(names.flatMap((n) => [...kernelsOf.get(n)!.keys()]))];
   const ms = (n: string, k: string): number => kernelsOf.get(n)!.get(k)?.ms ?? 0;
   const calls = (n: string, k: string): number => kernelsOf.get(n)!.get(k)?.calls ?? 0;
-  allKernels.sort((a, b) => ms('medvae', b) - ms('medvae', a));
+  allKernels.sort((a, b) => ms(head, b) - ms(head, a));
   const top = allKernels.slice(0, 16);
   const rest = allKernels.slice(16);
   const share = (v: number): string => `${((100 * v) / mv.kernelMs).toFixed(1)} %`;
   const cell = (n: string, k: string): string => (calls(n, k) ? `${fmtMs(ms(n, k))} (${calls(n, k)})` : '–');
-  const rows = top.map((k) => [k, ...names.map((n) => cell(n, k)), share(ms('medvae', k))]);
-  rows.push([`${rest.length} other kernels`, ...names.map((n) => fmtMs(rest.reduce((s, k) => s + ms(n, k), 0))), share(rest.reduce((s, k) => s + ms('medvae', k), 0))]);
+  const rows = top.map((k) => [k, ...names.map((n) => cell(n, k)), share(ms(head, k))]);
+  rows.push([`${rest.length} other kernels`, ...names.map((n) => fmtMs(rest.reduce((s, k) => s + ms(n, k), 0))), share(rest.reduce((s, k) => s + ms(head, k), 0))]);
   rows.push(['all kernels', ...names.map((n) => fmtMs(breakdowns.get(n)!.kernelMs)), '100 %']);
   rows.push(['kernel calls', ...names.map((n) => String(breakdowns.get(n)!.kernelCalls)), '']);
   rows.push(['profiled step (wall)', ...names.map((n) => fmtMs(breakdowns.get(n)!.wallMs)), '']);
   rows.push(['outside kernels', ...names.map((n) => fmtMs(breakdowns.get(n)!.wallMs - breakdowns.get(n)!.kernelMs)), '']);
-  printTable(['kernel', ...names.map((n) => `${n} ms (calls)`), 'share of medvae'], rows);
+  printTable(['kernel', ...names.map((n) => `${n} ms (calls)`), `share of ${head}`], rows);
 
-  console.log('\nmedvae: the 14 most expensive kernel calls by input shapes (ms per step, calls per step)');
-  const byCall = [...mv.calls].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14);
-  printTable(['kernel and input shapes', 'ms', 'calls', 'share'], byCall.map(([k, e]) => [k, fmtMs(e.ms), String(e.calls), share(e.ms)]));
+  for (const name of medvaes) {
+    const b = breakdowns.get(name)!;
+    console.log(`\n${name}: the 14 most expensive kernel calls by input shapes (ms per step, calls per step)`);
+    const byCall = [...b.calls].sort((x, y) => y[1].ms - x[1].ms).slice(0, 14);
+    printTable(['kernel and input shapes', 'ms', 'calls', 'share'], byCall.map(([k, e]) => [k, fmtMs(e.ms), String(e.calls), `${((100 * e.ms) / b.kernelMs).toFixed(1)} %`]));
+  }
   for (const s of Object.values(setups)) s.dispose();
   tf.dispose([batch.x, batch.y]);
-  net.dispose();
+  for (const n of nets) n.dispose();
   console.log(`\nTotal time ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end ${loadAverage()}.`);
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../core/errors.js';
-import { isMedvaeKernel } from './kernels/registry.js';
+import { isMedvaeKernel, kernelOverrides } from './kernels/registry.js';
 
 /** Options of {@link backendReport}. Give either `fn` or `kernels`. */
 export interface BackendReportOptions {
@@ -53,6 +53,11 @@ export interface BackendReport {
   readonly missing: readonly string[];
   /** Required kernels that run on medvae's own implementation on this backend. */
   readonly replacedByMedvae: readonly string[];
+  /**
+   * Those of `replacedByMedvae` that run on the optional `medvae-native` addon (OpenBLAS; see
+   * {@link nativeKernelsStatus}); absent in reports made before this field existed.
+   */
+  readonly native?: readonly string[];
   /** True when nothing is missing. */
   readonly ok: boolean;
   /** The report as readable text. */
@@ -180,6 +185,8 @@ export async function backendReport(options: BackendReportOptions): Promise<Back
   required.sort();
   const missing = required.filter((name) => tf.getKernel(name, backend) === undefined);
   const replacedByMedvae = required.filter((name) => isMedvaeKernel(name, backend));
+  const overridden = new Set(kernelOverrides(backend));
+  const native = required.filter((name) => overridden.has(name));
   const report: BackendReport = {
     backend,
     probedOn,
@@ -187,6 +194,7 @@ export async function backendReport(options: BackendReportOptions): Promise<Back
     required,
     missing,
     replacedByMedvae,
+    native,
     ok: missing.length === 0,
     toString: () => formatBackendReport(report),
   };
@@ -211,6 +219,7 @@ export function formatBackendReport(report: BackendReport): string {
     lines.push(`  What to do:${hint}`);
   }
   if (replacedByMedvae.length > 0) lines.push(`  medvae's own kernels: ${replacedByMedvae.join(', ')}.`);
+  if (report.native !== undefined && report.native.length > 0) lines.push(`  of which native (medvae-native, OpenBLAS): ${report.native.join(', ')}.`);
   lines.push(`  Required: ${required.join(', ')}.`);
   return lines.join('\n');
 }

@@ -3,6 +3,7 @@ import './register-gradients.js';
 import { BackendError } from '../core/errors.js';
 import { registerCpuTrainingKernels } from './cpu/register.js';
 import { registerWasmTrainingKernels } from './wasm/register.js';
+import { configureNativeKernels, type NativeKernelsMode } from './native/native-kernels.js';
 
 /** Backends medvae knows how to load. */
 export type BackendName = 'cpu' | 'wasm' | 'tensorflow' | 'tensorflow-gpu' | 'webgpu' | 'webgl';
@@ -18,6 +19,17 @@ export interface UseBackendOptions {
    * somewhere other than the bundle; not needed in Node.
    */
   wasmPaths?: string | Partial<Record<'tfjs-backend-wasm.wasm' | 'tfjs-backend-wasm-simd.wasm' | 'tfjs-backend-wasm-threaded-simd.wasm', string>>;
+  /**
+   * Whether the wasm backend runs convolutions and matrix products (`Conv2D`, `FusedConv2D`,
+   * `Conv2DBackpropInput`, `Conv2DBackpropFilter`, `BatchMatMul`, `_FusedMatMul`) on the optional
+   * package `medvae-native`, which calls OpenBLAS directly on the wasm heap (Node only; a U-Net
+   * training step runs two to three times as fast). `'auto'` (default): when the addon loads, else
+   * medvae's pure-wasm kernels; `true`: required, a {@link BackendError} says why it cannot load;
+   * `false`: never (native kernels installed earlier are removed). The environment variable
+   * `MEDVAE_NATIVE=0` turns `'auto'` off and `MEDVAE_NATIVE=1` makes it required.
+   * {@link nativeKernelsStatus} tells what happened. Ignored by the other backends.
+   */
+  native?: NativeKernelsMode;
 }
 
 /** True when running under Node.js (not a browser or a worker in one). */
@@ -183,6 +195,7 @@ export async function useBackend(name: BackendName = defaultBackendName(), optio
   // gradients wrong and is slow at the other gradient kernels; stock tfjs-backend-cpu is very slow
   // at conv filter gradients. medvae's own kernels fix these.
   if (tfName === 'wasm') registerWasmTrainingKernels();
+  if (tfName === 'wasm') await configureNativeKernels(options.native ?? 'auto');
   if (tfName === 'cpu') registerCpuTrainingKernels();
   for (const hook of afterActivate.get(tfName) ?? []) await hook();
   return name;

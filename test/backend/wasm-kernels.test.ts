@@ -57,7 +57,8 @@ async function expectWasmMatchesCpu(f: () => tf.Tensor, what: string): Promise<v
 beforeAll(async () => {
   await useBackend('cpu');
   unregisterCpuTrainingKernels();
-  await useBackend('wasm');
+  // medvae's pure-wasm kernels are under test here (the native ones: native-kernels.test.ts).
+  await useBackend('wasm', { native: false });
   // Makes the engine check, after every kernel, that the backend holds no data beyond the outputs.
   tf.env().set('IS_TEST', true);
 });
@@ -84,7 +85,7 @@ describe('registration', () => {
     registerWasmTrainingKernels();
     registerWasmTrainingKernels(); // idempotent
     expect(wasmTrainingKernelsRegistered()).toBe(true);
-    await useBackend('wasm'); // re-initialising keeps them
+    await useBackend('wasm', { native: false }); // re-initialising keeps them
     expect(wasmTrainingKernelsRegistered()).toBe(true);
   });
 });

@@ -42,6 +42,9 @@ export function installMedvaeKernels(backendName: string, makers: Readonly<Recor
 
 /** Puts back what {@link installMedvaeKernels} replaced for `names` on `backendName`. @internal */
 export function uninstallMedvaeKernels(backendName: string, names: readonly string[]): void {
+  // Overrides sit on top of medvae's kernels: take them all off first, so that nothing keeps
+  // running on a kernel that is about to go.
+  uninstallKernelOverrides(backendName);
   for (const name of names) {
     if (!isMedvaeKernel(name, backendName)) continue;
     tf.unregisterKernel(name, backendName);
@@ -55,4 +58,49 @@ export function uninstallMedvaeKernels(backendName: string, names: readonly stri
 /** Carries a stock kernel's set-up and tear-down over to its replacement (see {@link KernelMaker}). @internal */
 export function withStockSetup(config: KernelConfig, stock: KernelConfig | undefined): KernelConfig {
   return { ...config, setupFunc: stock?.setupFunc, disposeFunc: stock?.disposeFunc };
+}
+
+/**
+ * A second layer of medvae kernels (the native ones of `medvae-native`) over whatever is registered,
+ * by `backend/kernel` key: the override's config and the config it replaced, which may be medvae's
+ * own kernel or a stock one. Kept apart from `replaced` so that taking the layer off restores
+ * exactly the kernels that were there before it.
+ */
+const overrides = new Map<string, { config: KernelConfig; previous: KernelConfig | undefined }>();
+
+/**
+ * Registers the override `make(previous)` for `kernelName` on `backendName`, where `previous` is
+ * the kernel registered now (the override's fallback). Does nothing when an override is already
+ * installed there. Overrides count as medvae's kernels ({@link isMedvaeKernel}), so
+ * {@link installMedvaeKernels} leaves them in place. @internal
+ */
+export function installKernelOverride(backendName: string, kernelName: string, make: KernelMaker): void {
+  const key = `${backendName}/${kernelName}`;
+  if (overrides.has(key)) return;
+  const previous = tf.getKernel(kernelName, backendName) as KernelConfig | undefined;
+  const config = make(previous);
+  if (previous !== undefined) tf.unregisterKernel(kernelName, backendName);
+  medvaeKernelFuncs.add(config.kernelFunc);
+  tf.registerKernel(config);
+  overrides.set(key, { config, previous });
+}
+
+/** Removes every override on `backendName` and registers the kernels they replaced. @internal */
+export function uninstallKernelOverrides(backendName: string): void {
+  for (const [key, { config, previous }] of [...overrides]) {
+    if (config.backendName !== backendName) continue;
+    const current = tf.getKernel(config.kernelName, backendName) as KernelConfig | undefined;
+    if (current !== undefined && current.kernelFunc === config.kernelFunc) {
+      tf.unregisterKernel(config.kernelName, backendName);
+      if (previous !== undefined) tf.registerKernel(previous);
+    }
+    overrides.delete(key);
+  }
+}
+
+/** Names of the kernels overridden on `backendName` whose override is still registered. @internal */
+export function kernelOverrides(backendName: string): string[] {
+  return [...overrides.values()]
+    .filter(({ config }) => config.backendName === backendName && tf.getKernel(config.kernelName, backendName)?.kernelFunc === config.kernelFunc)
+    .map(({ config }) => config.kernelName);
 }
