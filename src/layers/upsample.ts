@@ -28,8 +28,9 @@ export interface UpsampleOptions {
  * coordinates when `scaleFactor` is given (1/scaleFactor, not in/out, as with the default
  * `recompute_scale_factor=None`).
  *
- * Integer nearest scaling is done by repetition; other cases apply, per axis, the interpolation
- * matrix (each output row a convex combination of at most two input rows). Both use only
+ * Power-of-two nearest scaling uses tfjs's nearest-resize kernel (exact for those ratios) with a
+ * sum-pooling gradient; other integer nearest scaling repeats entries; other cases apply, per axis,
+ * the interpolation matrix (each output row a convex combination of at most two input rows). All use only
  * operations whose gradients every tfjs backend has (tfjs's own bilinear-resize gradient ignores
  * half-pixel centres, so it cannot match PyTorch's `alignCorners: false`).
  *
@@ -91,6 +92,10 @@ export class Upsample extends Module<tf.Tensor, tf.Tensor> {
     const rowPlan = this.plan(h, outH, sf ? sf[0] : undefined);
     const colPlan = this.plan(w, outW, sf ? sf[1] : undefined);
     return tf.tidy(() => {
+      // Power-of-two nearest scaling (2×, the U-Nets' case): see nearestPowerOfTwo.
+      if (resizeKernelFits(rowPlan) && resizeKernelFits(colPlan) && (rowPlan.kind !== 'identity' || colPlan.kind !== 'identity')) {
+        return nearestPowerOfTwo(x as tf.Tensor4D, timesOf(rowPlan), timesOf(colPlan));
+      }
       let y: tf.Tensor = x;
       // Rows: [n, h, w·c] seen as a batch of h×(w·c) matrices.
       if (rowPlan.kind === 'repeat') {
@@ -147,6 +152,31 @@ export class Upsample extends Module<tf.Tensor, tf.Tensor> {
     if (this.mode === 'bilinear') s += `, alignCorners=${this.alignCorners}`;
     return s;
   }
+}
+
+/** Whether an axis plan is one the nearest-resize kernel reproduces exactly: identity or a power-of-two repeat. */
+function resizeKernelFits(plan: AxisPlan): boolean {
+  return plan.kind === 'identity' || (plan.kind === 'repeat' && Number.isInteger(Math.log2(plan.times)));
+}
+
+function timesOf(plan: AxisPlan): number {
+  return plan.kind === 'repeat' ? plan.times : 1;
+}
+
+/**
+ * Nearest upscaling by power-of-two factors: forward with tfjs's nearest-resize kernel (its source
+ * index ⌊dst·in/out⌋ is exact for these ratios, so it picks PyTorch's pixels), backward as a sum
+ * over each source pixel's block, i.e. a stride-k average pool times k_h·k_w (exact: both are
+ * powers of two). tfjs-backend-cpu's own nearest-resize gradient is wrong without alignCorners,
+ * and the Tile used otherwise is a generic per-element loop on wasm (~20× slower for a 2× upsampling).
+ */
+function nearestPowerOfTwo(x: tf.Tensor4D, kh: number, kw: number): tf.Tensor4D {
+  const [, h, w] = x.shape;
+  const up = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.image.resizeNearestNeighbor(args[0] as tf.Tensor4D, [h * kh, w * kw]),
+    gradFunc: (dy: tf.Tensor4D) => tf.mul(tf.avgPool(dy, [kh, kw], [kh, kw], 'valid'), kh * kw),
+  }));
+  return up(x);
 }
 
 type AxisPlan = { kind: 'identity' } | { kind: 'repeat'; times: number } | { kind: 'matrix'; matrix: () => tf.Tensor2D };
