@@ -2,6 +2,7 @@
 // markdown tables and tf.profile kernel breakdowns. Not part of the library.
 import * as tf from '@tensorflow/tfjs-core';
 import os from 'node:os';
+import { nativeKernelsStatus } from '../src/index.js';
 
 /** Median of a non-empty list (upper median for even lengths). */
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -12,6 +13,19 @@ export const loadAverage = (): string => os.loadavg().map((l) => l.toFixed(1)).j
 /** One line naming the machine, Node, tfjs and the load, printed at the top of every benchmark. */
 export function machineLine(): string {
   return `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} logical cores, Node ${process.version}, tfjs ${tf.version_core}, load average ${loadAverage()}`;
+}
+
+/**
+ * One line saying which kernels the active backend runs: on wasm, whether the optional medvae-native
+ * addon (OpenBLAS) serves the convolutions and matrix products, with its kernel set and threads,
+ * or why not. Printed in every benchmark's header so that a table says what it measured.
+ */
+export function kernelsLine(): string {
+  const backend = tf.getBackend();
+  if (backend !== 'wasm') return `backend ${backend}`;
+  const s = nativeKernelsStatus();
+  if (!s.active) return `backend wasm, medvae's pure-wasm kernels (native kernels off: ${s.reason ?? 'unknown reason'})`;
+  return `backend wasm + medvae-native (${s.kernels.join(', ')} on ${s.openblas ?? 'OpenBLAS'}, ${s.threads ?? '?'} threads; OPENBLAS_CORETYPE ${process.env.OPENBLAS_CORETYPE ?? 'unset'} in this process's environment)`;
 }
 
 /**
@@ -28,15 +42,19 @@ export interface Contender {
  * Times each contender's `step` `rounds` times, interleaved run by run (A, B, C, A, B, C, ...) so
  * that load changes on a shared machine slow them alike, after `warmup` untimed runs of each.
  * Returns milliseconds per run, by contender name. `budgetMs` stops the rounds early (at least
- * `minRounds` are kept).
+ * `minRounds` are kept). `order` may give each timed round its own order of the contenders (for
+ * example rotated, so that no contender always runs first after another kind of work).
  */
-export async function interleave(contenders: readonly Contender[], options: { rounds: number; warmup?: number; budgetMs?: number; minRounds?: number; onRound?: (round: number) => void }): Promise<Map<string, number[]>> {
+export async function interleave(
+  contenders: readonly Contender[],
+  options: { rounds: number; warmup?: number; budgetMs?: number; minRounds?: number; onRound?: (round: number) => void; order?: (round: number) => readonly Contender[] },
+): Promise<Map<string, number[]>> {
   const times = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   for (let w = 0; w < (options.warmup ?? 1); w++) for (const c of contenders) await c.step();
   const start = performance.now();
   for (let r = 0; r < options.rounds; r++) {
     if (options.budgetMs !== undefined && r >= (options.minRounds ?? 1) && performance.now() - start > options.budgetMs) break;
-    for (const c of contenders) {
+    for (const c of options.order?.(r) ?? contenders) {
       const t0 = performance.now();
       const own = await c.step();
       times.get(c.name)!.push(typeof own === 'number' ? own : performance.now() - t0);

@@ -7,7 +7,7 @@
 // Run: npx tsx bench/leak-soak.ts [--backend cpu|wasm] [--steps N]
 import * as tf from '@tensorflow/tfjs-core';
 import { Adam, ArrayDataset, UNetSegmenter, useBackend, type Sample } from '../src/index.js';
-import { loadAverage, machineLine, printTable } from './common.js';
+import { kernelsLine, loadAverage, machineLine, printTable } from './common.js';
 
 const argValue = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,12 +33,22 @@ function samples(): Sample[] {
 }
 
 const snapshot = (): { tensors: number; bytes: number } => ({ tensors: tf.memory().numTensors, bytes: tf.memory().numBytes });
+/**
+ * Size of the wasm heap in MiB ('' on other backends). medvae's wasm kernels allocate scratch there
+ * outside tfjs's tensor accounting; the heap never shrinks, so a leak of that scratch would show as
+ * growth from checkpoint to checkpoint. (The native addon keeps one reused scratch buffer of its own.)
+ */
+const wasmHeapMiB = (): string => {
+  const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+  return heap ? (heap.buffer.byteLength / 1024 ** 2).toFixed(0) : '';
+};
 
 async function main(): Promise<void> {
   const started = performance.now();
   await useBackend(BACKEND);
   console.log(`leak soak: ${STEPS} tiny UNetSegmenter training steps (channels 4/8, batch norm, 2 classes, batch ${BATCH} of ${SIZE}×${SIZE}) on ${BACKEND}`);
   console.log(machineLine());
+  console.log(kernelsLine());
   const data = samples();
   const images = tf.tensor4d(data.slice(0, BATCH).flatMap((d) => Array.from(d.image.data)), [BATCH, SIZE, SIZE, 1]);
   const masks = tf.tensor4d(data.slice(0, BATCH).flatMap((d) => Array.from(d.mask!.data)), [BATCH, SIZE, SIZE, 1]);
@@ -61,7 +71,7 @@ async function main(): Promise<void> {
     if (checkpoints.has(step)) {
       const snap = snapshot();
       first ??= snap;
-      rows.push([`manual step ${step}`, String(snap.tensors), String(snap.bytes), lastLoss.toFixed(4)]);
+      rows.push([`manual step ${step}`, String(snap.tensors), String(snap.bytes), lastLoss.toFixed(4), wasmHeapMiB()]);
     }
   }
   const manualEnd = snapshot();
@@ -69,12 +79,13 @@ async function main(): Promise<void> {
 
   // (2) fit(): 8 samples, batch 2 → 4 steps per epoch.
   const before = snapshot();
+  const heapBeforeFit = wasmHeapMiB();
   const epochs = Math.ceil(STEPS / 4);
   const result = await model.fit(new ArrayDataset(data), { epochs, batchSize: BATCH, onProgress: 'none', seed: 0 });
   const after = snapshot();
-  rows.push([`before fit (${epochs} epochs × 4 steps)`, String(before.tensors), String(before.bytes), '']);
-  rows.push([`after fit`, String(after.tensors), String(after.bytes), result.history.at(-1)?.train.loss?.toFixed(4) ?? '']);
-  printTable(['point', 'numTensors', 'numBytes', 'loss'], rows);
+  rows.push([`before fit (${epochs} epochs × 4 steps)`, String(before.tensors), String(before.bytes), '', heapBeforeFit]);
+  rows.push([`after fit`, String(after.tensors), String(after.bytes), result.history.at(-1)?.train.loss?.toFixed(4) ?? '', wasmHeapMiB()]);
+  printTable(['point', 'numTensors', 'numBytes', 'loss', 'wasm heap MiB'], rows);
 
   tf.dispose([images, masks]);
   model.dispose();

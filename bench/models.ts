@@ -4,7 +4,7 @@
 // Run: npx tsx bench/models.ts [--rounds N]
 import * as tf from '@tensorflow/tfjs-core';
 import { Adam, clipGradNorm, DDPM, toDiffusionRange, UNetSegmenter, useBackend, VAE } from '../src/index.js';
-import { fmtMs, interleave, loadAverage, machineLine, median, printTable } from './common.js';
+import { fmtMs, interleave, kernelsLine, loadAverage, machineLine, median, printTable } from './common.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -161,6 +161,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   await useBackend('wasm');
   console.log(`medvae model benchmarks on wasm (1 thread); ${machineLine()}`);
+  console.log(kernelsLine());
   // predict first, so that the process's peak RSS after it is that of inference alone.
   await predictSection();
   await trainingSection();

@@ -2,12 +2,15 @@
 // batch size (1, 4, 16) and image size (64, 128, 256), with PyTorch 1.13 on 1 thread (NCHW)
 // interleaved step by step as a reference when /usr/bin/python3 has torch.
 // Writes docs/benchmarks/scaling.svg (lineChartSvg) and prints a table.
-// Run: npx tsx bench/scaling.ts [--rounds N] [--rounds256 N]
+// Run: npx tsx bench/scaling.ts [--rounds N] [--rounds256 N] [--native false] [--native-threads N] [--svg PATH]
+//   --native false: medvae on its pure-wasm kernels instead of the medvae-native addon (when it loads);
+//   the chart is then written only where --svg says, so docs/benchmarks/scaling.svg keeps the default setup.
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { lineChartSvg, useBackend, type Series } from '../src/index.js';
-import { fmtMs, interleave, loadAverage, machineLine, median, printTable, type Contender } from './common.js';
+import { lineChartSvg, nativeKernelsStatus, setNativeThreads, useBackend, type Series } from '../src/index.js';
+import { fmtMs, interleave, kernelsLine, loadAverage, machineLine, median, printTable, type Contender } from './common.js';
 import { TorchWorker, torchUnavailable } from './torch-worker.js';
 import { makeBatch, makeMedvaeUNet, medvaeStep } from './unet-contenders.js';
 
@@ -21,13 +24,20 @@ const SIZES = [64, 128, 256];
 const ROUNDS = arg('rounds', 7);
 /** 256×256 steps are 16× the work of 64×64 ones, so they get fewer repeats. */
 const ROUNDS_256 = arg('rounds256', 3);
+/** `--native false` runs medvae on its pure-wasm kernels; default: the native kernels when the addon loads. */
+const NATIVE = process.argv.indexOf('--native') >= 0 && process.argv[process.argv.indexOf('--native') + 1] === 'false' ? false : 'auto';
 /**
  * tfjs-backend-wasm's heap cannot grow past 4 GiB (wasm32; its getHeapMax is 4294901760), and a
  * failed allocation aborts the wasm instance for good, so a cell whose predicted peak (the same
  * image size at a quarter of the batch, ×4) exceeds this is skipped rather than tried.
  */
 const WASM_HEAP_BUDGET = 3.5 * 1024 ** 3;
-const SVG = fileURLToPath(new URL('../docs/benchmarks/scaling.svg', import.meta.url));
+const NATIVE_THREADS = arg('native-threads', 0);
+const SVG = (() => {
+  const i = process.argv.indexOf('--svg');
+  if (i >= 0) return process.argv[i + 1];
+  return NATIVE === false ? null : fileURLToPath(new URL('../docs/benchmarks/scaling.svg', import.meta.url));
+})();
 
 interface Cell {
   batch: number;
@@ -44,7 +54,9 @@ interface Cell {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  await useBackend('wasm');
+  await useBackend('wasm', { native: NATIVE });
+  if (NATIVE_THREADS > 0 && nativeKernelsStatus().active) setNativeThreads(NATIVE_THREADS);
+  const kernels = kernelsLine();
   const loadStart = loadAverage();
   const noTorch = torchUnavailable();
   const torch = noTorch === null ? new TorchWorker() : null;
@@ -87,8 +99,9 @@ async function main(): Promise<void> {
   torch?.close();
   net.dispose();
 
-  console.log(`U-Net training step vs batch and image size: medvae UNet (16/32/64/128, norm none) + Adam, MSE, on wasm (1 thread)${torch ? ', PyTorch 1.13 1 thread NCHW interleaved' : ''}`);
+  console.log(`U-Net training step vs batch and image size: medvae UNet (16/32/64/128, norm none) + Adam, MSE, on wasm${nativeKernelsStatus().active ? ' + medvae-native' : ' (1 thread)'}${torch ? ', PyTorch 1.13 1 thread NCHW interleaved' : ''}`);
   console.log(machineLine());
+  console.log(kernels);
   console.log(`load average at start ${loadStart}; medians (and minima) of ${ROUNDS} steps (${ROUNDS_256} at 256×256) after 1 warm-up step${torch ? '' : `; PyTorch skipped: ${noTorch}`}`);
   console.log('peak tensors: tf.profile peakBytes of one more medvae step (weights, Adam moments, batch and saved activations; not the scratch inside medvae kernels)');
   printTable(
@@ -113,16 +126,19 @@ async function main(): Promise<void> {
     const trow = cells.filter((c) => c.size === size && c.torch !== null);
     if (trow.length) series.push({ name: `PyTorch 1 thr ${size}×${size}`, x: trow.map((c) => c.batch), y: trow.map((c) => c.torch as number), color: `${colors[i]}88` });
   });
-  mkdirSync(fileURLToPath(new URL('../docs/benchmarks/', import.meta.url)), { recursive: true });
-  writeFileSync(SVG, lineChartSvg(series, {
-    title: 'U-Net training step (16/32/64/128, MSE + Adam): medvae wasm vs PyTorch CPU',
-    xLabel: 'batch size',
-    yLabel: 'ms per step (log)',
-    logY: true,
-    width: 720,
-    height: 440,
-  }));
-  console.log(`wrote ${SVG}`);
+  if (SVG !== null) {
+    mkdirSync(dirname(SVG), { recursive: true });
+    const medvaeName = nativeKernelsStatus().active ? 'medvae wasm + native' : 'medvae wasm';
+    writeFileSync(SVG, lineChartSvg(series, {
+      title: `U-Net training step (16/32/64/128, MSE + Adam): ${medvaeName} vs PyTorch CPU`,
+      xLabel: 'batch size',
+      yLabel: 'ms per step (log)',
+      logY: true,
+      width: 720,
+      height: 440,
+    }));
+    console.log(`wrote ${SVG}`);
+  }
   console.log(`Total time ${((performance.now() - started) / 1000).toFixed(0)} s; load average at end ${loadAverage()}.`);
 }
 

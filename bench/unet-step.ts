@@ -102,10 +102,17 @@ async function main(): Promise<void> {
     );
   }
 
+  // Within each kernel set the order rotates round by round: the first step after a kernel-set switch
+  // (or after PyTorch's turn) finds colder caches and, with 2 OpenBLAS threads, sleeping OpenBLAS
+  // threads; a fixed order charged that to medvae alone (it came first in its set).
+  const groups = [...new Set([...setOf.values()])].map((set) => contenders.filter((c) => setOf.get(c.name) === set));
+  const others = contenders.filter((c) => !setOf.has(c.name));
+  const rotated = (r: number): Contender[] => [...groups.flatMap((g) => g.map((_, k) => g[(k + r) % g.length])), ...others];
   let tensorsAfterFirst = 0;
   const times = await interleave(contenders, {
     rounds: ROUNDS,
     warmup: 2,
+    order: rotated,
     onRound: (r) => {
       if (r === 0) tensorsAfterFirst = tf.memory().numTensors;
       process.stderr.write(`\rround ${r + 1}/${ROUNDS} (load ${loadAverage()})   `);
@@ -118,7 +125,7 @@ async function main(): Promise<void> {
   console.log(`U-Net training step: batch ${BATCH}, 1×${SIZE}×${SIZE}, channels 16/32/64/128, ${params.toLocaleString('en')} parameters, MSE + Adam`);
   console.log(machineLine().replace(/, load average.*/, `, wasm threads ${getThreadsCount()}${torch ? `, PyTorch ${torchVersion}` : ''}`));
   if (nativeLine) console.log(nativeLine);
-  console.log(`load average at start ${loadStart}, at end ${loadAverage()}; ${ROUNDS} rounds, contenders interleaved step by step after 2 warm-up steps each`);
+  console.log(`load average at start ${loadStart}, at end ${loadAverage()}; ${ROUNDS} rounds, contenders interleaved step by step (order rotated within each kernel set every round) after 2 warm-up steps each`);
   console.log(`first-step losses (same weights and batch): ${[...firstLoss].map(([n, l]) => `${n} ${l.toFixed(6)}`).join(', ')}`);
   // The headline medvae: on native kernels when they run, else on medvae's wasm kernels.
   const head = times.has('medvae + native') ? 'medvae + native' : 'medvae';
@@ -152,9 +159,10 @@ async function main(): Promise<void> {
   // Profiled steps alternate between contenders too.
   const breakdowns = new Map(Object.keys(setups).map((n) => [n, new KernelBreakdown()]));
   for (let r = 0; r < PROFILE_REPEATS; r++) {
-    for (const [name, s] of Object.entries(setups)) {
-      use(setOf.get(name)!);
-      await breakdowns.get(name)!.add(() => s.step());
+    for (const c of rotated(r)) {
+      if (!setOf.has(c.name)) continue;
+      use(setOf.get(c.name)!);
+      await breakdowns.get(c.name)!.add(() => setups[c.name].step());
     }
   }
   console.log(`\ntf.profile kernel time per step (ms), mean of ${PROFILE_REPEATS} profiled steps each (interleaved); sorted by ${head}`);
