@@ -39,6 +39,13 @@ export interface AdversarialSegmenterFitOptions {
    * (Luc et al. 2016 and later work use 0.01–0.1). 0 trains the discriminator but not against it.
    */
   lambdaAdv?: number;
+  /**
+   * Epochs at the start trained on the segmentation loss alone (λ = 0), while the discriminator
+   * already learns: the adversarial term then starts from a segmenter whose masks are roughly
+   * right, so it corrects shapes instead of pulling untrained predictions towards mask-like
+   * blobs. Default 0 (adversarial from the first step).
+   */
+  warmupEpochs?: number;
   /** The segmentation loss on (logits, mask). Default as {@link UNetSegmenter.defaultLoss}: Dice + cross-entropy. */
   loss?: LossFn;
   /** Learning rate of the segmenter's Adam (betas 0.9, 0.999). Default 1e-3. */
@@ -77,7 +84,8 @@ export interface AdversarialSegmenterFitOptions {
  * Each training step (one {@link trainLoop} step per batch) first updates the discriminator on
  * real against fake pairs (predictions held fixed), then the segmenter on
  * `segmentation + λ·generatorLoss(D(image, softmax))` through the updated discriminator. Step logs:
- * `loss` (the segmenter's total), `segmentation`, `adversarial` and `discriminator`.
+ * `loss` (the segmenter's total), `segmentation`, `adversarial`, `discriminator` and `lambdaAdv` (the
+ * λ in force: 0 during `warmupEpochs`).
  *
  * Inference and evaluation are the segmenter's: {@link AdversarialSegmenter.predict} and
  * {@link AdversarialSegmenter.evaluate} behave as {@link UNetSegmenter}'s, and
@@ -154,6 +162,8 @@ export class AdversarialSegmenter extends Module<tf.Tensor, tf.Tensor> {
     }
     const lambda = options.lambdaAdv ?? 0.05;
     if (!(Number.isFinite(lambda) && lambda >= 0)) throw new ValueError(`AdversarialSegmenter.fit lambdaAdv must be a finite number ≥ 0, but got ${lambda}.`);
+    const warmup = options.warmupEpochs ?? 0;
+    if (!(Number.isInteger(warmup) && warmup >= 0)) throw new ValueError(`AdversarialSegmenter.fit warmupEpochs must be an integer ≥ 0, but got ${warmup}.`);
     const seed = options.seed ?? 0;
     const loader = data instanceof DataLoader ? data : new DataLoader(data, { batchSize: options.batchSize ?? 16, shuffle: true, seed });
     const loss = options.loss ?? this.segmenter.defaultLoss();
@@ -168,7 +178,7 @@ export class AdversarialSegmenter extends Module<tf.Tensor, tf.Tensor> {
     const jointBatch = this.discriminator.norm !== 'batch';
     const k = this.numClasses;
 
-    const step = (batch: Batch): Logs => {
+    const step = (batch: Batch, ctx: { epoch: number }): Logs => {
       if (batch.mask === undefined) throw new ValueError('AdversarialSegmenter.fit needs samples with a mask (class indices, [H, W, 1]).');
       const x = batch.image;
       const mask = batch.mask;
@@ -193,16 +203,17 @@ export class AdversarialSegmenter extends Module<tf.Tensor, tf.Tensor> {
         optimizers.discriminator.step(d.grads);
         let segTerm: tf.Tensor | undefined;
         let advTerm: tf.Tensor | undefined;
+        const lambdaNow = ctx.epoch < warmup ? 0 : lambda;
         const s = tf.variableGrads(() => {
           const logits = this.segmenter.forward(x);
           segTerm = tf.keep(loss(logits, mask));
           advTerm = tf.keep(generatorLoss(this.discriminator.forward(tf.concat([x, this.activate(logits)], 3)), adv));
-          return tf.add(segTerm, tf.mul(advTerm, lambda)) as tf.Scalar;
+          return tf.add(segTerm, tf.mul(advTerm, lambdaNow)) as tf.Scalar;
         }, sParams);
         owned.push(s.value, segTerm as tf.Tensor, advTerm as tf.Tensor, ...Object.values(s.grads));
         optimizers.segmenter.step(s.grads);
         const read = (t: tf.Tensor | undefined): number => (t as tf.Tensor).dataSync()[0];
-        return { loss: read(s.value), segmentation: read(segTerm), adversarial: read(advTerm), discriminator: read(d.value) };
+        return { loss: read(s.value), segmentation: read(segTerm), adversarial: read(advTerm), discriminator: read(d.value), lambdaAdv: lambdaNow };
       } finally {
         tf.dispose(owned);
       }

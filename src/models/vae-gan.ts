@@ -110,6 +110,14 @@ export interface VAEGANOptions extends VAEOptions {
    */
   featureMatching?: boolean;
   /**
+   * Weight of the feature-matching term. Default 1 (Larsen et al.'s unit-variance Gaussian on
+   * Dis_l). The term is a sum over every Dis_l feature (3,136 for 28×28 images and channels
+   * [32, 64]), so at weight 1 it outweighs the KL many times over: the posteriors drift away from
+   * N(0, I) and decoded prior draws land where the decoder never trained. A weight well below 1
+   * (e.g. 0.05) keeps the learned similarity as a sharpening term next to the pixel likelihood.
+   */
+  featureWeight?: number;
+  /**
    * Weight of the pixel-wise reconstruction NLL (the VAE's own likelihood term) in the encoder's and
    * decoder's losses. Default 0 with `featureMatching` (features instead of pixels), 1 without;
    * set it > 0 with `featureMatching` to use both.
@@ -166,7 +174,7 @@ export interface VAEGANFitOptions {
  *   reconstructions and the prior samples together (the encoder gets no adversarial gradient);
  * - discriminator: {@link discriminatorLoss} of real images against reconstructions and prior
  *   samples together (the fakes are held fixed).
- * `L_rec = [featureMatching] ½‖Dis_l(x̃) − Dis_l(x)‖² + pixelWeight·(pixel NLL)`, per image, mean
+ * `L_rec = [featureMatching] featureWeight·½‖Dis_l(x̃) − Dis_l(x)‖² + pixelWeight·(pixel NLL)`, per image, mean
  * over the batch. Real and fake images go through the discriminator in one batch, so its
  * BatchNorm sees them together. Decoded images are the likelihood mean (probabilities for
  * Bernoulli). The decoder must reproduce the input (`outChannels = inChannels`).
@@ -191,7 +199,7 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
   constructor(options: VAEGANOptions) {
     super();
     const gen = toGenerator(options.seed);
-    const { discriminatorChannels, discriminatorNorm, featureMatching, pixelWeight, gamma, adversarialLoss, ...vaeOptions } = options;
+    const { discriminatorChannels, discriminatorNorm, featureMatching, featureWeight, pixelWeight, gamma, adversarialLoss, ...vaeOptions } = options;
     this.vae = this.registerModule('vae', new VAE({ ...vaeOptions, seed: gen }));
     const vc = this.vae.config;
     if (vc.outChannels !== vc.inChannels) {
@@ -202,11 +210,12 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
       discriminatorChannels: [...(discriminatorChannels ?? [32, 64])],
       discriminatorNorm: discriminatorNorm ?? 'batch',
       featureMatching: fm,
+      featureWeight: featureWeight ?? 1,
       pixelWeight: pixelWeight ?? (fm ? 0 : 1),
       gamma: gamma ?? 1,
       adversarialLoss: adversarialLoss ?? 'non-saturating',
     };
-    for (const key of ['pixelWeight', 'gamma'] as const) {
+    for (const key of ['featureWeight', 'pixelWeight', 'gamma'] as const) {
       const v = this.ganCfg[key];
       if (!(Number.isFinite(v) && v >= 0)) throw new ValueError(`VAEGAN ${key} must be a finite number ≥ 0, but got ${v}.`);
     }
@@ -257,7 +266,7 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
   private reconstructionTerm(x: tf.Tensor, raw: tf.Tensor, realFeatures: tf.Tensor | null, fakeFeatures: tf.Tensor | null): tf.Tensor {
     let term: tf.Tensor = tf.zeros([x.shape[0]]);
     if (this.ganCfg.featureMatching && realFeatures && fakeFeatures) {
-      term = tf.add(term, tf.mul(0.5, tf.sum(tf.square(tf.sub(fakeFeatures, realFeatures)), 1)));
+      term = tf.add(term, tf.mul(0.5 * this.ganCfg.featureWeight, tf.sum(tf.square(tf.sub(fakeFeatures, realFeatures)), 1)));
     }
     if (this.ganCfg.pixelWeight > 0) term = tf.add(term, tf.mul(this.vae.reconstructionNLL(raw, x), this.ganCfg.pixelWeight));
     return term;
@@ -392,6 +401,6 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
 
   override extraRepr(): string {
     const c = this.ganCfg;
-    return `featureMatching=${c.featureMatching}, pixelWeight=${c.pixelWeight}, gamma=${c.gamma}, adversarialLoss=${c.adversarialLoss}`;
+    return `featureMatching=${c.featureMatching}, featureWeight=${c.featureWeight}, pixelWeight=${c.pixelWeight}, gamma=${c.gamma}, adversarialLoss=${c.adversarialLoss}`;
   }
 }

@@ -24,14 +24,17 @@ describe('examples/vae-mnist.ts --quick', () => {
     // VAE-GAN 2). The untrained models score ≈ 500 nats (about 784·ln 2, a coin flip per pixel).
     // - VAE: below 60 % of its untrained negative ELBO (it reached ≈ 220 nats vs ≈ 507).
     expect(models.vae.test.negElbo).toBeLessThan(0.6 * models.vae.untrained.negElbo);
-    // - VAE-GAN: below 85 % of its untrained value (≈ 340 vs ≈ 507 after only 64 steps).
+    // - VAE-GAN: below 85 % of its untrained value (≈ 287 vs ≈ 507 after only 64 steps; its prior
+    //   samples are still noise at that point, so no floor on their MNIST score here).
     expect(models.vaegan.test.negElbo).toBeLessThan(0.85 * models.vaegan.untrained.negElbo);
-    // - both reconstruct digit pixels: thresholded reconstructions overlap the digits (Dice ≈ 0.2
-    //   and ≈ 0.4), where the untrained decoders overlap nothing (Dice ≈ 0).
+    // - both reconstruct digit pixels: thresholded reconstructions overlap the digits (Dice ≈ 0.20
+    //   and ≈ 0.22), where the untrained decoders overlap nothing (Dice ≈ 0).
     for (const m of [models.vae, models.vaegan]) {
       expect(m.test.reconstructionDice).toBeGreaterThan(m.untrained.reconstructionDice + 0.08);
       expect(Number.isFinite(m.test.kl) && m.test.kl > 0).toBe(true);
     }
+    // The sample yardstick (an MNIST classifier) is trained and reported with the models' sample scores.
+    expect((summary.sampleQuality as { classifierTestAccuracy: number }).classifierTestAccuracy).toBeGreaterThan(0.85);
     for (const name of ['vae', 'vaegan']) {
       for (const kind of ['reconstructions', 'samples', 'interpolations']) {
         const file = join(out, `${name}-${kind}.png`);

@@ -131,6 +131,32 @@ describe('AdversarialSegmenter', () => {
     loaded.dispose();
   });
 
+  it('warmupEpochs: the first epochs train the segmenter on Dice + CE alone, then λ applies', async () => {
+    const data = new ArrayDataset(discs(4, 16, 6));
+    const run = async (lambdaAdv: number, warmupEpochs: number | undefined, epochs: number) => {
+      const model = new AdversarialSegmenter({ ...small, seed: 0 });
+      const logs: Logs[] = [];
+      await model.fit(data, { epochs, batchSize: 2, lambdaAdv, warmupEpochs, onProgress: 'none', callbacks: [{ onBatchEnd: (_p, l) => void logs.push({ ...l }) }] });
+      const weights = model.segmenter.parameters().map((p) => values(p));
+      model.dispose();
+      return { logs, weights };
+    };
+    const warm = await run(0.05, 2, 2);
+    const none = await run(0, undefined, 2);
+    const adv = await run(0.05, undefined, 2);
+    // During warm-up the segmenter's updates are those of λ = 0 exactly (the discriminator trains in both) ...
+    warm.weights.forEach((w, i) => expectClose(w, none.weights[i], 0, 0, `segmenter parameter ${i}`));
+    // ... and not those of λ = 0.05 from the start.
+    expect(warm.weights.some((w, i) => w.some((v, j) => v !== adv.weights[i][j]))).toBe(true);
+    expect(warm.logs.map((l) => l.lambdaAdv)).toEqual([0, 0, 0, 0]);
+    const after = await run(0.05, 1, 2);
+    expect(after.logs.map((l) => l.lambdaAdv)).toEqual([0, 0, 0.05, 0.05]);
+    for (const l of after.logs) expect(l.loss).toBeCloseTo(l.segmentation + l.lambdaAdv * l.adversarial, 5);
+    const model = new AdversarialSegmenter({ ...small, seed: 0 });
+    await expect(model.fit(data, { epochs: 1, warmupEpochs: 1.5, onProgress: 'none' })).rejects.toThrow(/warmupEpochs/);
+    model.dispose();
+  });
+
   it('names missing masks and refuses the Wasserstein objective', async () => {
     const model = new AdversarialSegmenter({ ...small, seed: 0 });
     const noMask = new ArrayDataset([{ image: imageArray(new Float32Array(256), [16, 16]) }]);

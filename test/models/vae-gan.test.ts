@@ -53,7 +53,7 @@ describe('VAEGAN', () => {
     expect(s.shape).toEqual([5, 8, 8, 1]);
     const r = model.reconstruct(x);
     expect(r.shape).toEqual([2, 8, 8, 1]);
-    expect(model.config).toMatchObject({ featureMatching: true, pixelWeight: 0, gamma: 1, adversarialLoss: 'non-saturating', discriminatorChannels: [4, 8] });
+    expect(model.config).toMatchObject({ featureMatching: true, featureWeight: 1, pixelWeight: 0, gamma: 1, adversarialLoss: 'non-saturating', discriminatorChannels: [4, 8] });
     tf.dispose([x, out.recon, out.mu, out.logVar, out.z, s, r]);
     model.dispose();
   });
@@ -84,6 +84,21 @@ describe('VAEGAN', () => {
       expect(changed(disc, model.discriminator.parameters())).toBe(true);
       model.dispose();
     }
+  });
+
+  it('featureWeight scales the feature-matching term (pixelWeight 0: the whole reconstruction)', async () => {
+    const first = async (featureWeight: number | undefined): Promise<Logs> => {
+      const model = new VAEGAN({ ...small, featureWeight, seed: 0 });
+      const logs: Logs[] = [];
+      await model.fit(data, { epochs: 1, batchSize: 4, onProgress: 'none', callbacks: [{ onBatchEnd: (_p, l) => void logs.push({ ...l }) }] });
+      model.dispose();
+      return logs[0]; // computed at the initial weights, before any update
+    };
+    const [one, three] = [await first(undefined), await first(3)];
+    expect(one.reconstruction).toBeGreaterThan(0);
+    expect(three.reconstruction).toBeCloseTo(3 * one.reconstruction, 3);
+    expect(three.kl).toBeCloseTo(one.kl, 5);
+    expect(() => new VAEGAN({ ...small, featureWeight: -0.5 })).toThrow(/featureWeight must be/);
   });
 
   it('overfits one batch: the encoder loss (pixel NLL + β·KL) falls ≥ 10× (β = 1e-3, pixel reconstruction)', async () => {
