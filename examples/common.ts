@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   Adam, ArrayDataset, Generator, Linear, ReLU, Sequential, datasetToArray, loadColin27Slices, loadMnist, niftiSliceDataset, resize,
-  toDisplayImage, useBackend, writePng,
+  nativeKernelsStatus, toDisplayImage, useBackend, writePng,
   type BackendName, type Dataset, type ImageData2D, type MnistDataset, type Sample,
 } from '../src/index.js';
 
@@ -69,8 +69,18 @@ export async function setup(name: string, argv = process.argv.slice(2), extra: R
   process.prependListener('unhandledRejection', report);
   await useBackend(args.backend);
   await mkdir(args.out, { recursive: true });
-  console.log(`[${name}] backend ${args.backend}${args.quick ? ' (quick mode)' : ''}; writing to ${args.out}`);
+  console.log(`[${name}] backend ${kernelsDescription(args.backend)}${args.quick ? ' (quick mode)' : ''}; writing to ${args.out}`);
   return args;
+}
+
+/**
+ * The backend and, on wasm, whether medvae-native's OpenBLAS kernels ran: results and timings
+ * differ between the two, so every summary.json records it.
+ */
+export function kernelsDescription(backend: BackendName): string {
+  if (backend !== 'wasm') return backend;
+  const native = nativeKernelsStatus();
+  return native.active ? `wasm + medvae-native (OpenBLAS, ${native.threads ?? '?'} threads)` : 'wasm (pure; medvae-native not active)';
 }
 
 /** Writes an 8-bit image as PNG under the output folder. */
@@ -80,7 +90,9 @@ export async function savePng(out: string, file: string, image: ImageData2D): Pr
 
 /** Writes `summary.json` under the output folder and prints it. */
 export async function saveSummary(out: string, summary: Record<string, unknown>): Promise<void> {
-  const text = JSON.stringify(summary, null, 2);
+  const backend = typeof summary.backend === 'string' ? summary.backend : undefined;
+  const withKernels = backend === 'wasm' && summary.kernels === undefined ? { ...summary, kernels: kernelsDescription('wasm') } : summary;
+  const text = JSON.stringify(withKernels, null, 2);
   await writeFile(join(out, 'summary.json'), `${text}\n`);
   console.log(text);
 }

@@ -15,6 +15,12 @@ describe('npm run example (segment-brain --quick)', () => {
     expect(Number.isFinite(heldOut.hd95)).toBe(true);
     for (const f of ['overlays.png', 'loss.svg', 'model/model.json', 'model/weights.bin']) expect(existsSync(join(out, f)), f).toBe(true);
     expect(readFileSync(join(out, 'overlays.png')).subarray(1, 4).toString()).toBe('PNG');
+    // The summary says which kernels ran: the native ones wherever the addon built (build-status.txt
+    // says ok) and MEDVAE_NATIVE does not turn them off, else medvae's pure-wasm ones.
+    const status = 'packages/medvae-native/build-status.txt';
+    const native = existsSync(status) && readFileSync(status, 'utf8').startsWith('ok') && process.env.MEDVAE_NATIVE !== '0';
+    if (native) expect(summary.kernels).toMatch(/^wasm \+ medvae-native \(OpenBLAS, \d+ threads\)$/);
+    else expect(summary.kernels).toBe('wasm (pure; medvae-native not active)');
     rmSync(out, { recursive: true, force: true });
   }, 600_000);
 });
