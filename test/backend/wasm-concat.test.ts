@@ -1,23 +1,15 @@
 // medvae's wasm Concat and SplitV (src/backend/wasm/concat.ts, split-v.ts): bit-for-bit copies, so
 // every case must equal stock wasm and cpu exactly, on every axis (the channel axis is the U-Net's).
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useBackend } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { isMedvaeKernel } from '../../src/backend/wasm/register.js';
 import { SHORT_RUN } from '../../src/backend/wasm/copy-runs.js';
 import { expectNoLeak } from '../helpers/tf.js';
-import { expectParity, filled } from './wasm-parity.js';
+import { expectParity, filled, useParityBackends } from './wasm-parity.js';
 
 const NAMES = [tf.Concat, tf.SplitV];
 
-beforeAll(async () => {
-  await useBackend('cpu');
-  await useBackend('wasm');
-  tf.env().set('IS_TEST', true);
-});
-afterAll(() => {
-  tf.env().set('IS_TEST', false);
-});
+useParityBackends();
 
 /** [shapes, axis] cases: channel axis (short and long runs), other axes, odd sizes, ranks 1–5. */
 const concatCases: [number[][], number][] = [

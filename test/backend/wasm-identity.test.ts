@@ -2,25 +2,17 @@
 // input's data instead of a copy, so the usual aliasing bug (freeing data another tensor still
 // uses) is what these tests look for, besides parity with stock wasm and cpu.
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useBackend } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
 import { isMedvaeKernel } from '../../src/backend/wasm/register.js';
 import { expectNoLeak } from '../helpers/tf.js';
-import { expectParity, filled } from './wasm-parity.js';
+import { expectParity, filled, useParityBackends } from './wasm-parity.js';
 
 /** The wasm heap offset of a tensor's data (equal offsets: shared storage). */
 function offset(t: tf.Tensor): number {
   return (tf.backend() as unknown as { getMemoryOffset(id: object): number }).getMemoryOffset(t.dataId);
 }
 
-beforeAll(async () => {
-  await useBackend('cpu'); // the reference backend, registered
-  await useBackend('wasm');
-  tf.env().set('IS_TEST', true); // the engine checks every kernel for leaked data ids
-});
-afterAll(() => {
-  tf.env().set('IS_TEST', false);
-});
+useParityBackends();
 
 describe('wasm Identity', () => {
   it('is medvae\'s and matches stock wasm and cpu on float32, int32 and bool', async () => {

@@ -1,10 +1,27 @@
 // Shared by the wasm-<kernel> tests: runs one op on the cpu backend (reference), on wasm with the
 // stock tfjs-backend-wasm kernels, and on wasm with medvae's kernels, and compares the three.
 import * as tf from '@tensorflow/tfjs-core';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { useBackend } from '../../src/index.js';
 import { uninstallMedvaeKernels } from '../../src/backend/kernels/registry.js';
 import { registerWasmTrainingKernels } from '../../src/backend/wasm/register.js';
 import { expectClose } from '../helpers/tf.js';
+
+/**
+ * Registers the set-up every wasm-<kernel> test file shares: both backends initialised (wasm left
+ * active with medvae's kernels), and tfjs's test mode on, in which the engine checks every kernel
+ * for leaked data ids.
+ */
+export function useParityBackends(): void {
+  beforeAll(async () => {
+    await useBackend('cpu');
+    await useBackend('wasm');
+    tf.env().set('IS_TEST', true);
+  });
+  afterAll(() => {
+    tf.env().set('IS_TEST', false);
+  });
+}
 
 /** One output tensor as plain data. */
 export interface Out {

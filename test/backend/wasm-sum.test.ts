@@ -2,22 +2,15 @@
 // kernel's transpose, with the same float32 additions in the same order, so results must equal
 // stock wasm bit for bit (and cpu within float32 rounding).
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Conv2d, useBackend } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { Conv2d } from '../../src/index.js';
 import { isMedvaeKernel } from '../../src/backend/wasm/register.js';
 import { expectNoLeak } from '../helpers/tf.js';
-import { expectParity, filled } from './wasm-parity.js';
+import { expectParity, filled, useParityBackends } from './wasm-parity.js';
 
 const NAMES = [tf.Sum];
 
-beforeAll(async () => {
-  await useBackend('cpu');
-  await useBackend('wasm');
-  tf.env().set('IS_TEST', true);
-});
-afterAll(() => {
-  tf.env().set('IS_TEST', false);
-});
+useParityBackends();
 
 describe('wasm Sum', () => {
   it('is medvae\'s and equals stock wasm (and cpu to 1e-5) over leading axes', async () => {
