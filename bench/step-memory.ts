@@ -5,12 +5,14 @@
 //              the forward pass alone; aliases such as Reshape or medvae's Identity add nothing)
 //            + parameter gradients.
 //   peak     = tf.profile(step).peakBytes (absolute: it includes the resident state).
-// tfjs-core's backward pass (tape.ts backpropagateGradients) keeps the gradient of every intermediate
-// tensor until the pass ends, and the engine frees the saved forward tensors only then, so the peak
-// is about resident + 2 × activations + gradients: the script prints that model beside the measurement.
+// Each step runs twice in the same process: with tf.variableGrads, whose backward pass (tfjs-core's
+// tape.ts) keeps the gradient of every intermediate tensor and every saved forward tensor until it
+// ends (peak ≈ resident + 2 × activations + gradients, printed beside it), and with medvae's
+// variableGrads, which frees each of them once the backward pass is past it (what every medvae model
+// trains with).
 // Run: npx tsx bench/step-memory.ts [--native false]
 import * as tf from '@tensorflow/tfjs-core';
-import { Adam, clipGradNorm, DDPM, mse, toDiffusionRange, useBackend } from '../src/index.js';
+import { Adam, clipGradNorm, DDPM, mse, toDiffusionRange, useBackend, variableGrads } from '../src/index.js';
 import { kernelsLine, loadAverage, machineLine } from './common.js';
 import { makeBatch, makeMedvaeUNet } from './unet-contenders.js';
 
@@ -18,16 +20,27 @@ const MiB = 1024 * 1024;
 const f = (b: number): string => `${(b / MiB).toFixed(1)} MiB`;
 const NATIVE = process.argv.indexOf('--native') >= 0 && process.argv[process.argv.indexOf('--native') + 1] === 'false' ? false : 'auto';
 
+/** A gradient function with tf.variableGrads' signature. */
+type GradsFn = (f: () => tf.Scalar, vars: tf.Variable[]) => { value: tf.Scalar; grads: Record<string, tf.Tensor | null> };
+
 interface Work {
   name: string;
   paramBytes: number;
   /** Forward pass only (returns the loss), run under tf.tidy for the activation count. */
   forward: () => tf.Scalar;
-  step: () => void;
+  step: (grads: GradsFn) => void;
 }
 
+const CONTENDERS: Array<[string, GradsFn]> = [
+  ['tf.variableGrads', tf.variableGrads],
+  ['medvae variableGrads', variableGrads],
+];
+
+const nonNull = (grads: Record<string, tf.Tensor | null>): Record<string, tf.Tensor> =>
+  Object.fromEntries(Object.entries(grads).filter((e): e is [string, tf.Tensor] => e[1] !== null));
+
 async function measure(w: Work): Promise<void> {
-  for (let i = 0; i < 2; i++) w.step();
+  for (let i = 0; i < 2; i++) w.step(variableGrads);
   const resident = tf.memory().numBytes;
   // Forward activations: every forward kernel's newly allocated output bytes (aliases add 0).
   const fwd = await tf.profile(() => tf.tidy(() => w.forward()));
@@ -40,19 +53,22 @@ async function measure(w: Work): Promise<void> {
     activations += Math.max(0, k.bytesAdded);
     outputBytes += k.outputShapes.reduce((s, sh) => s + 4 * sh.reduce((a, b) => a * b, 1), 0);
   }
-  const step = await tf.profile(() => {
-    w.step();
-    return [];
-  });
-  const after = tf.memory().numBytes;
   const estimate = resident + activations + w.paramBytes;
   console.log(`\n## ${w.name}`);
-  console.log(`resident before the step (parameters ${f(w.paramBytes)}, optimizer/EMA state, batch): ${f(resident)}; after: ${f(after)}`);
+  console.log(`resident before the step (parameters ${f(w.paramBytes)}, optimizer/EMA state, batch): ${f(resident)}`);
   console.log(`forward: ${kernels} kernels, new output bytes ${f(activations)} (sum of all output sizes incl. aliases ${f(outputBytes)})`);
   console.log(`estimate = resident + activations + parameter gradients = ${f(resident)} + ${f(activations)} + ${f(w.paramBytes)} = ${f(estimate)}`);
-  console.log(`peak tensor bytes of the step (tf.profile peakBytes, absolute): ${f(step.peakBytes)}; peak / estimate = ${(step.peakBytes / estimate).toFixed(2)}`);
-  console.log(`above resident: peak - resident = ${f(step.peakBytes - resident)} = ${((step.peakBytes - resident) / activations).toFixed(2)} × activations`);
   console.log(`tfjs-core's pattern (saved activations + every intermediate gradient kept to the end): resident + 2 × activations + parameter gradients = ${f(resident + 2 * activations + w.paramBytes)}`);
+  console.log('| gradients | peak (tf.profile peakBytes, absolute) | peak / estimate | (peak − resident) / activations | resident after |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const [name, grads] of CONTENDERS) {
+    const step = await tf.profile(() => {
+      w.step(grads);
+      return [];
+    });
+    const after = tf.memory().numBytes;
+    console.log(`| ${name} | ${f(step.peakBytes)} | ${(step.peakBytes / estimate).toFixed(2)} | ${((step.peakBytes - resident) / activations).toFixed(2)} | ${f(after)} |`);
+  }
 }
 
 async function main(): Promise<void> {
@@ -70,8 +86,9 @@ async function main(): Promise<void> {
     name: 'U-Net step (batch 16, 1×64×64, 16/32/64/128, MSE + Adam)',
     paramBytes: pb,
     forward: () => mse(net.forward(batch.x), batch.y) as tf.Scalar,
-    step: () => {
-      const { value, grads } = tf.variableGrads(() => mse(net.forward(batch.x), batch.y) as tf.Scalar, params);
+    step: (gradsFn) => {
+      const { value, grads: g } = gradsFn(() => mse(net.forward(batch.x), batch.y) as tf.Scalar, params);
+      const grads = nonNull(g);
       adam.step(grads);
       tf.dispose(grads);
       value.dataSync();
@@ -96,11 +113,11 @@ async function main(): Promise<void> {
       const x0 = toDiffusionRange(x01);
       return ddpm.trainingLoss(x0, { generator: seed++ });
     },
-    step: () => {
+    step: (gradsFn) => {
       const x0 = toDiffusionRange(x01);
-      const { value, grads } = tf.variableGrads(() => ddpm.trainingLoss(x0, { generator: seed++ }), dp);
+      const { value, grads } = gradsFn(() => ddpm.trainingLoss(x0, { generator: seed++ }), dp);
       x0.dispose();
-      const clipped = clipGradNorm(grads, 1).grads;
+      const clipped = clipGradNorm(nonNull(grads), 1).grads;
       dadam.step(clipped);
       tf.dispose(clipped);
       ema.update();

@@ -3,3 +3,4 @@ export * from './shape.js';
 export * from './random.js';
 export * from './module.js';
 export * from './init.js';
+export * from './gradients.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
+import { variableGrads } from '../core/gradients.js';
 import { Module } from '../core/module.js';
 import { Generator, toGenerator } from '../core/random.js';
 import { DataLoader } from '../data/data-loader.js';
@@ -192,7 +193,7 @@ export class AdversarialSegmenter extends Module<tf.Tensor, tf.Tensor> {
         owned.push(realPair);
         const fakePair = forwardKeepingBuffers(this.segmenter, () => tf.tidy(() => tf.concat([x, this.activate(this.segmenter.forward(x))], 3)));
         owned.push(fakePair);
-        const d = tf.variableGrads(() => {
+        const d = variableGrads(() => {
           let rl: tf.Tensor;
           let fl: tf.Tensor;
           if (jointBatch) [rl, fl] = splitBatch(this.discriminator.forward(tf.concat([realPair, fakePair], 0)), b);
@@ -204,7 +205,7 @@ export class AdversarialSegmenter extends Module<tf.Tensor, tf.Tensor> {
         let segTerm: tf.Tensor | undefined;
         let advTerm: tf.Tensor | undefined;
         const lambdaNow = ctx.epoch < warmup ? 0 : lambda;
-        const s = tf.variableGrads(() => {
+        const s = variableGrads(() => {
           const logits = this.segmenter.forward(x);
           segTerm = tf.keep(loss(logits, mask));
           advTerm = tf.keep(generatorLoss(this.discriminator.forward(tf.concat([x, this.activate(logits)], 3)), adv));

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
+import { variableGrads } from '../core/gradients.js';
 import { Module } from '../core/module.js';
 import { Generator, toGenerator, type SeedLike } from '../core/random.js';
 import { DataLoader } from '../data/data-loader.js';
@@ -302,7 +303,7 @@ export class LatentClassifier extends Module<tf.Tensor, tf.Tensor> {
     if (options.posWeight !== undefined && !binary) throw new ValueError('LatentClassifier.fit: posWeight applies to binary classification only; use numClasses 2.');
     const step = (batch: Batch): Logs => {
       const labels = this.checkLabels(batch.label, 'LatentClassifier.fit');
-      const { value, grads } = tf.variableGrads(() => {
+      const { value, grads } = variableGrads(() => {
         const logits = this.forward(batch.image);
         if (binary) {
           const target = tf.tensor1d(Float32Array.from(labels));

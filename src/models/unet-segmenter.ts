@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, ValueError } from '../core/errors.js';
+import { variableGrads } from '../core/gradients.js';
 import { Module } from '../core/module.js';
 import { Generator } from '../core/random.js';
 import { assertRank } from '../core/shape.js';
@@ -197,7 +198,7 @@ export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
       if (batch.mask === undefined) throw new ValueError('UNetSegmenter.fit needs samples with a mask (class indices, [H, W, 1]).');
       const mask = batch.mask;
       if (options.lrSchedule) optimizer.lr = options.lrSchedule(ctx.globalStep);
-      const { value, grads } = tf.variableGrads(() => loss(this.forward(batch.image), mask) as tf.Scalar, params);
+      const { value, grads } = variableGrads(() => loss(this.forward(batch.image), mask) as tf.Scalar, params);
       const clipped = options.clipGradNorm !== undefined ? clipGradNorm(grads, options.clipGradNorm).grads : grads;
       optimizer.step(clipped);
       tf.dispose(clipped);

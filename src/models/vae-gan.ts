@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
+import { variableGrads } from '../core/gradients.js';
 import { Module } from '../core/module.js';
 import { Generator, toGenerator, type SeedLike } from '../core/random.js';
 import type { DataLoader } from '../data/data-loader.js';
@@ -316,7 +317,7 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
       const grads: Record<string, tf.Tensor>[] = [];
       try {
         // Encoder: β·KL + reconstruction, through the discriminator's features but no adversarial term.
-        const enc = tf.variableGrads(() => {
+        const enc = variableGrads(() => {
           const out = this.vae.forward(x);
           z = keep(out.z);
           kl = keep(gaussianKL(out.mu, out.logVar));
@@ -336,7 +337,7 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
         kept.push(enc.value);
         grads.push(enc.grads);
         // Decoder: γ·reconstruction + generator loss on reconstructions and prior samples (z held fixed).
-        const dec = tf.variableGrads(() => {
+        const dec = variableGrads(() => {
           const raw = this.vae.decode(z as tf.Tensor);
           const rawPrior = this.vae.decode(zPrior);
           const fake = tf.concat([this.vae.likelihoodMean(raw), this.vae.likelihoodMean(rawPrior)], 0);
@@ -349,7 +350,7 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
         kept.push(dec.value);
         grads.push(dec.grads);
         // Discriminator: real images against the (fixed) reconstructions and prior samples.
-        const disc = tf.variableGrads(() => {
+        const disc = variableGrads(() => {
           const logits = this.discriminator.forward(tf.concat([x, fakes as tf.Tensor], 0));
           return discriminatorLoss(tf.slice(logits, [0, 0], [b, -1]), tf.slice(logits, [b, 0], [2 * b, -1]), adv) as tf.Scalar;
         }, discParams);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
+import { variableGrads } from '../core/gradients.js';
 import { Module } from '../core/module.js';
 import { Generator, toGenerator, type SeedLike } from '../core/random.js';
 import { DataLoader } from '../data/data-loader.js';
@@ -531,7 +532,7 @@ export class VAE extends Module<tf.Tensor, VAEOutput> {
       if (options.lrSchedule) optimizer.lr = options.lrSchedule(ctx.globalStep);
       const beta = options.klAnnealing ? options.klAnnealing(ctx.globalStep) : options.beta ?? 1;
       let terms: VAELossTerms | undefined;
-      const { value, grads } = tf.variableGrads(() => {
+      const { value, grads } = variableGrads(() => {
         terms = this.loss(batch.image, target, { beta, freeBits: options.freeBits });
         tf.keep(terms.reconstruction);
         tf.keep(terms.kl);

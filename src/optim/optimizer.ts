@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
+import { variableGrads } from '../core/gradients.js';
 
 /** Per-parameter optimizer state (moment estimates, momentum buffers), keyed by slot name. */
 export type SlotState = Record<string, tf.Variable>;
@@ -59,7 +60,7 @@ export abstract class Optimizer {
 
   /**
    * Applies one update from `grads`, a map from variable name to gradient (as returned by
-   * `tf.variableGrads(...).grads`). Parameters without a gradient are left unchanged. The caller keeps
+   * `variableGrads(...).grads`). Parameters without a gradient are left unchanged. The caller keeps
    * ownership of `grads`.
    */
   step(grads: Record<string, tf.Tensor>): void {
@@ -79,7 +80,7 @@ export abstract class Optimizer {
    */
   minimize(lossFn: () => tf.Scalar): tf.Scalar {
     const trainable = this.params.filter((p) => p.trainable);
-    const { value, grads } = tf.variableGrads(lossFn, trainable);
+    const { value, grads } = variableGrads(lossFn, trainable);
     try {
       this.step(grads);
     } finally {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../../core/errors.js';
+import { variableGrads } from '../../core/gradients.js';
 import { Module } from '../../core/module.js';
 import { Generator, toGenerator, type SeedLike } from '../../core/random.js';
 import type { DataLoader } from '../../data/data-loader.js';
@@ -242,7 +243,7 @@ export class DCGAN extends Module<tf.Tensor, tf.Tensor> {
         owned.push(fake);
         let dReal: tf.Tensor | undefined;
         let dFake: tf.Tensor | undefined;
-        const d = tf.variableGrads(() => {
+        const d = variableGrads(() => {
           let rl: tf.Tensor;
           let fl: tf.Tensor;
           // Instance norm judges each image alone, so one batch is the same as two; batch norm is not.
@@ -254,7 +255,7 @@ export class DCGAN extends Module<tf.Tensor, tf.Tensor> {
         }, dParams);
         owned.push(d.value, dReal as tf.Tensor, dFake as tf.Tensor, ...Object.values(d.grads));
         optimizers.discriminator.step(d.grads);
-        const g = tf.variableGrads(() => generatorLoss(this.discriminator.forward(this.generator.forward(z)), adv) as tf.Scalar, gParams);
+        const g = variableGrads(() => generatorLoss(this.discriminator.forward(this.generator.forward(z)), adv) as tf.Scalar, gParams);
         owned.push(g.value, ...Object.values(g.grads));
         optimizers.generator.step(g.grads);
         const read = (t: tf.Tensor | undefined): number => (t as tf.Tensor).dataSync()[0];

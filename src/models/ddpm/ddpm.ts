@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, ValueError } from '../../core/errors.js';
+import { variableGrads } from '../../core/gradients.js';
 import { Module, type StateDict } from '../../core/module.js';
 import { Generator, toGenerator, type SeedLike } from '../../core/random.js';
 import { assertFloat, assertRank, formatShape } from '../../core/shape.js';
@@ -320,7 +321,7 @@ export class DDPM extends Module<DiffusionUNetInput, tf.Tensor4D> {
       let value: tf.Scalar;
       let grads: Record<string, tf.Tensor>;
       try {
-        ({ value, grads } = tf.variableGrads(() => this.trainingLoss(x0, { generator: ctx.generator, classLabels }), params));
+        ({ value, grads } = variableGrads(() => this.trainingLoss(x0, { generator: ctx.generator, classLabels }), params));
       } finally {
         x0.dispose();
       }
