@@ -6,7 +6,7 @@
 // Exits with status 1 on any growth.
 // Run: npx tsx bench/leak-soak.ts [--backend cpu|wasm] [--steps N]
 import * as tf from '@tensorflow/tfjs-core';
-import { Adam, ArrayDataset, UNetSegmenter, useBackend, type Sample } from '../src/index.js';
+import { Adam, ArrayDataset, UNetSegmenter, useBackend, variableGrads, type Sample } from '../src/index.js';
 import { kernelsLine, loadAverage, machineLine, printTable } from './common.js';
 
 const argValue = (name: string): string | undefined => {
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   let first: { tensors: number; bytes: number } | null = null;
   let lastLoss = NaN;
   for (let step = 1; step <= STEPS; step++) {
-    const { value, grads } = tf.variableGrads(() => loss(model.forward(images), masks) as tf.Scalar, params);
+    const { value, grads } = variableGrads(() => loss(model.forward(images), masks) as tf.Scalar, params);
     adam.step(grads);
     tf.dispose(grads);
     lastLoss = value.dataSync()[0];

@@ -3,7 +3,7 @@
 // training step and DDIM-50 sampling of 16 images.
 // Run: npx tsx bench/models.ts [--rounds N]
 import * as tf from '@tensorflow/tfjs-core';
-import { Adam, clipGradNorm, DDPM, toDiffusionRange, UNetSegmenter, useBackend, VAE } from '../src/index.js';
+import { Adam, clipGradNorm, DDPM, toDiffusionRange, UNetSegmenter, useBackend, variableGrads, VAE } from '../src/index.js';
 import { fmtMs, interleave, kernelsLine, loadAverage, machineLine, median, printTable } from './common.js';
 
 function arg(name: string, fallback: number): number {
@@ -86,7 +86,7 @@ async function trainingSection(): Promise<void> {
   const mnistLike = tf.tidy(() => tf.round(tf.randomUniform([128, 28, 28, 1], 0, 1, 'float32', 4))) as tf.Tensor4D;
   const vaeStep = (): void => {
     let rest: tf.Tensor[] = [];
-    const { value, grads } = tf.variableGrads(() => {
+    const { value, grads } = variableGrads(() => {
       const terms = vae.loss(mnistLike);
       rest = [terms.reconstruction, terms.kl];
       return terms.loss;
@@ -107,7 +107,7 @@ async function trainingSection(): Promise<void> {
   let genSeed = 0;
   const ddpmStep = (): void => {
     const x0 = toDiffusionRange(x01);
-    const { value, grads } = tf.variableGrads(() => ddpm.trainingLoss(x0, { generator: genSeed++ }), ddpmParams);
+    const { value, grads } = variableGrads(() => ddpm.trainingLoss(x0, { generator: genSeed++ }), ddpmParams);
     x0.dispose();
     const clipped = clipGradNorm(grads, 1).grads;
     ddpmAdam.step(clipped);

@@ -10,14 +10,17 @@
 // ends (peak ≈ resident + 2 × activations + gradients, printed beside it), and with medvae's
 // variableGrads, which frees each of them once the backward pass is past it (what every medvae model
 // trains with).
-// Run: npx tsx bench/step-memory.ts [--native false]
+// It also times the two interleaved (paired ratio), since freeing early must not cost time.
+// Run: npx tsx bench/step-memory.ts [--native false] [--rounds 8]
 import * as tf from '@tensorflow/tfjs-core';
 import { Adam, clipGradNorm, DDPM, mse, toDiffusionRange, useBackend, variableGrads } from '../src/index.js';
-import { kernelsLine, loadAverage, machineLine } from './common.js';
+import { measureBuffers } from './buffer-meter.js';
+import { fmtMs, interleave, kernelsLine, loadAverage, machineLine, median } from './common.js';
 import { makeBatch, makeMedvaeUNet } from './unet-contenders.js';
 
 const MiB = 1024 * 1024;
 const f = (b: number): string => `${(b / MiB).toFixed(1)} MiB`;
+const ROUNDS = process.argv.indexOf('--rounds') >= 0 ? Number(process.argv[process.argv.indexOf('--rounds') + 1]) : 8;
 const NATIVE = process.argv.indexOf('--native') >= 0 && process.argv[process.argv.indexOf('--native') + 1] === 'false' ? false : 'auto';
 
 /** A gradient function with tf.variableGrads' signature. */
@@ -42,33 +45,43 @@ const nonNull = (grads: Record<string, tf.Tensor | null>): Record<string, tf.Ten
 async function measure(w: Work): Promise<void> {
   for (let i = 0; i < 2; i++) w.step(variableGrads);
   const resident = tf.memory().numBytes;
-  // Forward activations: every forward kernel's newly allocated output bytes (aliases add 0).
-  const fwd = await tf.profile(() => tf.tidy(() => w.forward()));
-  (fwd.result as tf.Tensor).dispose();
-  let activations = 0;
-  let kernels = 0;
-  let outputBytes = 0;
-  for (const k of fwd.kernels) {
-    kernels++;
-    activations += Math.max(0, k.bytesAdded);
-    outputBytes += k.outputShapes.reduce((s, sh) => s + 4 * sh.reduce((a, b) => a * b, 1), 0);
-  }
+  // Forward activations = everything the forward kernels output, counted both ways: tfjs's count
+  // (every output tensor, aliases such as Reshape included) and distinct new buffers (aliases
+  // excluded). The modules' own tidies free much of it during an inference forward; a training
+  // forward keeps what the backward pass needs, up to all of it.
+  const fwd = await measureBuffers(() => tf.profile(() => tf.tidy(() => w.forward())));
+  (fwd.result.result as tf.Tensor).dispose();
+  const kernels = fwd.result.kernels.length;
+  const activations = fwd.result.kernels.reduce((s, k) => s + Math.max(0, k.bytesAdded), 0);
+  const activationBuffers = fwd.allocated;
   const estimate = resident + activations + w.paramBytes;
+  const estimateBuffers = resident + activationBuffers + w.paramBytes;
   console.log(`\n## ${w.name}`);
   console.log(`resident before the step (parameters ${f(w.paramBytes)}, optimizer/EMA state, batch): ${f(resident)}`);
-  console.log(`forward: ${kernels} kernels, new output bytes ${f(activations)} (sum of all output sizes incl. aliases ${f(outputBytes)})`);
-  console.log(`estimate = resident + activations + parameter gradients = ${f(resident)} + ${f(activations)} + ${f(w.paramBytes)} = ${f(estimate)}`);
+  console.log(`forward: ${kernels} kernels; activations ${f(activations)} as tfjs counts them (every output tensor), ${f(activationBuffers)} in distinct buffers`);
+  console.log(`estimate = resident + activations + parameter gradients = ${f(resident)} + ${f(activations)} + ${f(w.paramBytes)} = ${f(estimate)} (buffers: ${f(estimateBuffers)})`);
   console.log(`tfjs-core's pattern (saved activations + every intermediate gradient kept to the end): resident + 2 × activations + parameter gradients = ${f(resident + 2 * activations + w.paramBytes)}`);
-  console.log('| gradients | peak (tf.profile peakBytes, absolute) | peak / estimate | (peak − resident) / activations | resident after |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log('| gradients | peak, tfjs count (tf.profile peakBytes) | / estimate | peak, distinct buffers | / estimate (buffers) | resident after |');
+  console.log('|---|---:|---:|---:|---:|---:|');
   for (const [name, grads] of CONTENDERS) {
-    const step = await tf.profile(() => {
-      w.step(grads);
-      return [];
-    });
+    const buffers = await measureBuffers(() =>
+      tf.profile(() => {
+        w.step(grads);
+        return [];
+      }),
+    );
+    const peak = buffers.result.peakBytes;
+    const bufferPeak = resident + buffers.peak;
     const after = tf.memory().numBytes;
-    console.log(`| ${name} | ${f(step.peakBytes)} | ${(step.peakBytes / estimate).toFixed(2)} | ${((step.peakBytes - resident) / activations).toFixed(2)} | ${f(after)} |`);
+    console.log(`| ${name} | ${f(peak)} | ${(peak / estimate).toFixed(2)} | ${f(bufferPeak)} | ${(bufferPeak / estimateBuffers).toFixed(2)} | ${f(after)} |`);
   }
+  // Freeing early must not cost time: interleaved steps, order swapped every round, paired ratio.
+  const [a, b] = CONTENDERS.map(([name, grads]) => ({ name, step: () => w.step(grads) }));
+  const times = await interleave([a, b], { rounds: ROUNDS, order: (r) => (r % 2 === 0 ? [a, b] : [b, a]) });
+  const ta = times.get(a.name) ?? [];
+  const tb = times.get(b.name) ?? [];
+  const paired = median(tb.map((t, i) => t / ta[i]));
+  console.log(`step time over ${ta.length} interleaved rounds: ${a.name} ${fmtMs(median(ta))} ms, ${b.name} ${fmtMs(median(tb))} ms; paired ratio ${b.name} / ${a.name} = ${paired.toFixed(3)}`);
 }
 
 async function main(): Promise<void> {

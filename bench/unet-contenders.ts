@@ -5,7 +5,7 @@
 // Used by bench/unet-step.ts and bench/scaling.ts. Not part of the library.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { Adam, mse, UNet, type Conv2d, type ConvNormAct, type ConvTranspose2d, type DoubleConv } from '../src/index.js';
+import { Adam, mse, UNet, variableGrads, type Conv2d, type ConvNormAct, type ConvTranspose2d, type DoubleConv } from '../src/index.js';
 
 /** The channels of the benchmarked U-Net (481,745 parameters with 1 input and 1 output channel). */
 export const UNET_CHANNELS = [16, 32, 64, 128];
@@ -35,13 +35,13 @@ export function makeMedvaeUNet(): UNet {
   return new UNet({ inChannels: 1, outChannels: 1, channels: UNET_CHANNELS, norm: 'none', seed: 0 });
 }
 
-/** (a) medvae: `UNet.forward`, medvae's `mse` and `Adam`, gradients from `tf.variableGrads`. */
+/** (a) medvae: `UNet.forward`, medvae's `mse` and `Adam`, gradients from medvae's `variableGrads` (what its models train with). */
 export function medvaeStep(net: UNet, { x, y }: UNetBatch): StepSetup {
   const params = net.trainableParameters();
   const adam = new Adam(params, { lr: 1e-3 });
   return {
     step: async () => {
-      const { value, grads } = tf.variableGrads(() => mse(net.forward(x), y) as tf.Scalar, params);
+      const { value, grads } = variableGrads(() => mse(net.forward(x), y) as tf.Scalar, params);
       adam.step(grads);
       tf.dispose(grads);
       const loss = value.dataSync()[0];
