@@ -1,21 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from './errors.js';
 
-/**
- * A gradient computation that returns the same numbers as `tf.variableGrads` but frees memory as
- * the backward pass goes, the way PyTorch's autograd does.
- *
- * tfjs-core's own backward pass keeps two things until it ends: the tensors each kernel saved for
- * its gradient (the forward activations) and the gradient of every intermediate tensor. Its peak is
- * therefore about twice the activations. Here each kernel's saved tensors are released right after
- * that kernel's gradient has been computed, and each intermediate gradient as soon as the kernel
- * that produced the tensor has consumed it, so the peak stays near the activations alone.
- *
- * This walks tfjs-core's public engine state (`tf.engine().state.activeTape`), which tfjs 4.x
- * fills while a gradient is recorded. Where that state does not look as expected, or when called
- * inside another gradient computation (double backprop, e.g. a gradient penalty), the work is
- * handed to `tf.variableGrads` unchanged.
- */
+// A gradient computation that returns the same numbers as `tf.variableGrads` but frees memory as
+// the backward pass goes, the way PyTorch's autograd does.
+//
+// tfjs-core's own backward pass keeps two things until it ends: the tensors each kernel saved for
+// its gradient (the forward activations) and the gradient of every intermediate tensor. Its peak is
+// therefore about twice the activations. Here each kernel's saved tensors are released right after
+// that kernel's gradient has been computed, and each intermediate gradient as soon as the kernel
+// that produced the tensor has consumed it, so the peak stays near the activations alone.
+//
+// This walks tfjs-core's public engine state (`tf.engine().state.activeTape`), which tfjs 4.x
+// fills while a gradient is recorded. Where that state does not look as expected, or when called
+// inside another gradient computation (double backprop, e.g. a gradient penalty), the work is
+// handed to `tf.variableGrads` unchanged.
 
 /** The part of a tfjs tape node this module reads. */
 interface TapeNode {
