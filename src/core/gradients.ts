@@ -131,7 +131,8 @@ function leanVariableGrads(state: TapeState, f: () => tf.Scalar, xs: tf.Variable
     for (const g of Object.values(grads)) keep.add(g);
     return { value: y as tf.Scalar, grads };
   } catch (err) {
-    y.dispose();
+    // Free the result only if f made it: f may return a tensor (or variable) of the caller's.
+    if (tape.some((node) => node.outputs.includes(y))) y.dispose();
     throw err;
   } finally {
     releaseTape(state, keep);

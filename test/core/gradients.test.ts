@@ -169,6 +169,21 @@ describe('variableGrads', () => {
     ).toThrow('boom');
     expect(() => variableGrads(() => tf.sum(tf.mul(w, 2)) as tf.Scalar, [other])).toThrow(ValueError);
     expect(() => variableGrads(() => tf.sum(w) as tf.Scalar, [notTrainable])).toThrow(/none of the 1 given is trainable/);
+    // A gradient function that throws half-way through the backward pass.
+    const broken = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [p, save] = args as [tf.Tensor, tf.GradSaveFunc];
+      save([p]);
+      return {
+        value: tf.square(p),
+        gradFunc: () => {
+          throw new Error('gradient exploded');
+        },
+      };
+    });
+    expect(() => variableGrads(() => tf.sum(tf.exp(broken(tf.mul(w, 3)))) as tf.Scalar, [w])).toThrow('gradient exploded');
+    // f returning the caller's own tensor: the error must not dispose it.
+    expect(() => variableGrads(() => w as unknown as tf.Scalar, [w])).toThrow(/must return a scalar tensor/);
+    expect(w.isDisposed).toBe(false);
     expect(tf.memory().numTensors).toBe(before);
     expect(tapeState().gradientDepth).toBe(0);
     expect(tapeState().activeTape).toBeNull();
