@@ -74,12 +74,13 @@ export function leanBackwardAvailable(): boolean {
  * while the outer step records), it defers to `tf.variableGrads`, which keeps what the outer
  * pass needs.
  *
- * @param f - Returns the scalar to differentiate (typically a loss); runs once, inside `tf.tidy`.
+ * @param f - Returns the scalar to differentiate (typically a loss; any tensor type is accepted, so a
+ *   medvae loss can be returned as it is, and its rank is checked); runs once, inside `tf.tidy`.
  * @param varList - The variables to differentiate with respect to.
  * @throws ValueError when no variable is trainable, `f` does not return a scalar, or the result
  *   does not depend on any of the variables.
  */
-export function variableGrads(f: () => tf.Scalar, varList?: tf.Variable[]): VariableGradsResult {
+export function variableGrads(f: () => tf.Tensor, varList?: tf.Variable[]): VariableGradsResult {
   const all = varList ?? Object.values(tf.engine().registeredVariables);
   const trainable = all.filter((v) => v.trainable);
   if (trainable.length === 0) {
@@ -90,7 +91,7 @@ export function variableGrads(f: () => tf.Scalar, varList?: tf.Variable[]): Vari
   }
   const state = engineTapeState();
   if (state === null || state.gradientDepth > 0) {
-    const stock = tf.variableGrads(f, trainable);
+    const stock = tf.variableGrads(f as () => tf.Scalar, trainable);
     const grads: Record<string, tf.Tensor> = {};
     for (const [name, g] of Object.entries(stock.grads)) if (g !== null) grads[name] = g;
     return { value: stock.value, grads };
@@ -98,7 +99,7 @@ export function variableGrads(f: () => tf.Scalar, varList?: tf.Variable[]): Vari
   return leanVariableGrads(state, f, trainable);
 }
 
-function leanVariableGrads(state: TapeState, f: () => tf.Scalar, xs: tf.Variable[]): VariableGradsResult {
+function leanVariableGrads(state: TapeState, f: () => tf.Tensor, xs: tf.Variable[]): VariableGradsResult {
   state.activeTape = [];
   state.gradientDepth += 1;
   let y: tf.Tensor;
