@@ -159,6 +159,35 @@ export interface VAEGANFitOptions {
   callbacks?: Callback[];
   /** Atomic checkpoints (all three optimizers and the noise streams) and resume. */
   checkpoint?: CheckpointOptions;
+  /**
+   * Keep the decoder and the discriminator in balance by skipping updates, as in widely used VAE-GAN
+   * implementations (equilibrium 0.68, margin 0.35). Each step measures the discriminator's mean
+   * binary cross-entropy on the real images and on the decoded prior samples (ln 2 ≈ 0.69 is a
+   * discriminator at chance): when either is below `equilibrium − margin` the discriminator is
+   * winning and is not updated; when either is above `equilibrium + margin` it is losing and the
+   * decoder is not updated; when both would be skipped, both are updated. `true` uses the defaults.
+   * Default: off (every player updated every step). The logs gain `discriminatorUpdated` and
+   * `decoderUpdated` (1 or 0 per step, so their epoch means are the fractions of steps updated).
+   */
+  balance?: boolean | VAEGANBalance;
+}
+
+/** The thresholds of {@link VAEGANFitOptions.balance}. */
+export interface VAEGANBalance {
+  /** The discriminator cross-entropy (nats) the two players are held around. Default 0.68. */
+  equilibrium?: number;
+  /** Half-width of the band around `equilibrium` inside which both are updated. Default 0.35. */
+  margin?: number;
+}
+
+/** Resolves {@link VAEGANFitOptions.balance} to thresholds, or null when off. */
+function resolveBalance(balance: boolean | VAEGANBalance | undefined): Required<VAEGANBalance> | null {
+  if (balance === undefined || balance === false) return null;
+  const b = balance === true ? {} : balance;
+  const resolved = { equilibrium: b.equilibrium ?? 0.68, margin: b.margin ?? 0.35 };
+  if (!Number.isFinite(resolved.equilibrium)) throw new ValueError(`VAEGAN.fit balance.equilibrium must be a finite number, but got ${resolved.equilibrium}.`);
+  if (!(Number.isFinite(resolved.margin) && resolved.margin >= 0)) throw new ValueError(`VAEGAN.fit balance.margin must be a finite number ≥ 0, but got ${resolved.margin}.`);
+  return resolved;
 }
 
 /**
@@ -276,12 +305,14 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
   /**
    * Trains encoder, decoder and discriminator together (see the class description). Logs per step:
    * `loss` (the encoder's loss, β·KL + reconstruction), `kl`, `reconstruction`, `decoder`
-   * (γ·reconstruction + adversarial), `generator` (the adversarial term) and `discriminator`.
+   * (γ·reconstruction + adversarial), `generator` (the adversarial term) and `discriminator`; with
+   * `balance`, also `discriminatorUpdated` and `decoderUpdated`.
    */
   async fit(data: Dataset<Sample> | DataLoader<Sample, Batch>, options: VAEGANFitOptions): Promise<TrainResult> {
     if (options.beta !== undefined && options.klAnnealing !== undefined) {
       throw new ValueError('VAEGAN.fit: give either beta (a constant KL weight) or klAnnealing (β per step), not both.');
     }
+    const balance = resolveBalance(options.balance);
     const lr = options.lr ?? 1e-3;
     const betas = options.betas ?? [0.5, 0.999];
     const encParams = this.vae.encoderParameters().filter((p) => p.trainable);
@@ -350,19 +381,27 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
         kept.push(dec.value);
         grads.push(dec.grads);
         // Discriminator: real images against the (fixed) reconstructions and prior samples.
+        let discLogits: tf.Tensor | undefined;
         const disc = variableGrads(() => {
           const logits = this.discriminator.forward(tf.concat([x, fakes as tf.Tensor], 0));
+          discLogits = keep(logits);
           return discriminatorLoss(tf.slice(logits, [0, 0], [b, -1]), tf.slice(logits, [b, 0], [2 * b, -1]), adv) as tf.Scalar;
         }, discParams);
         kept.push(disc.value);
         grads.push(disc.grads);
+        const update = balance ? this.balanceUpdates(discLogits as tf.Tensor, b, balance) : { discriminator: true, decoder: true };
         optimizers.encoder.step(enc.grads);
-        optimizers.decoder.step(dec.grads);
-        optimizers.discriminator.step(disc.grads);
+        if (update.decoder) optimizers.decoder.step(dec.grads);
+        if (update.discriminator) optimizers.discriminator.step(disc.grads);
         const read = (t: tf.Tensor | undefined): number => (t as tf.Tensor).dataSync()[0];
-        return {
+        const logs: Logs = {
           loss: read(enc.value), kl: read(kl), reconstruction: read(rec), decoder: read(dec.value), generator: read(gen), discriminator: read(disc.value), beta,
         };
+        if (balance) {
+          logs.discriminatorUpdated = update.discriminator ? 1 : 0;
+          logs.decoderUpdated = update.decoder ? 1 : 0;
+        }
+        return logs;
       } finally {
         tf.dispose([zPrior, ...kept]);
         for (const g of grads) tf.dispose(g);
@@ -388,6 +427,27 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
     } finally {
       for (const o of Object.values(optimizers)) o.dispose();
     }
+  }
+
+  /**
+   * Which players to update this step under {@link VAEGANFitOptions.balance}, from the
+   * discriminator's logits on `[real (b), reconstructions (b), prior samples (b)]`: its mean cross-
+   * entropy on the real images, −log σ(l), and on the prior samples, −log(1 − σ(l)).
+   */
+  private balanceUpdates(logits: tf.Tensor, b: number, balance: Required<VAEGANBalance>): { discriminator: boolean; decoder: boolean } {
+    const [real, prior] = tf.tidy(() => [
+      tf.mean(tf.softplus(tf.neg(tf.slice(logits, [0, 0], [b, -1])))),
+      tf.mean(tf.softplus(tf.slice(logits, [2 * b, 0], [b, -1]))),
+    ]).map((t) => {
+      const v = t.dataSync()[0];
+      t.dispose();
+      return v;
+    });
+    const low = balance.equilibrium - balance.margin;
+    const high = balance.equilibrium + balance.margin;
+    const discriminator = !(real < low || prior < low);
+    const decoder = !(real > high || prior > high);
+    return discriminator || decoder ? { discriminator, decoder } : { discriminator: true, decoder: true };
   }
 
   /** Saves config and weights (VAE and discriminator) to a directory or a tfjs IO URL. */

@@ -86,6 +86,40 @@ describe('VAEGAN', () => {
     }
   });
 
+  it('balance skips the winning player (equilibrium ± margin on the discriminator cross-entropies)', async () => {
+    const run = async (balance: { equilibrium: number; margin: number }): Promise<{ logs: Logs[]; dec: boolean; disc: boolean; enc: boolean }> => {
+      const model = new VAEGAN({ ...small, pixelWeight: 1, seed: 0 });
+      const enc = snapshot(model.vae.encoderParameters());
+      const dec = snapshot(model.vae.decoderParameters());
+      const disc = snapshot(model.discriminator.trainableParameters());
+      const logs: Logs[] = [];
+      await model.fit(data, { epochs: 2, batchSize: 4, balance, onProgress: 'none', callbacks: [{ onBatchEnd: (_p, l) => void logs.push({ ...l }) }] });
+      const result = {
+        logs,
+        enc: changed(enc, model.vae.encoderParameters()),
+        dec: changed(dec, model.vae.decoderParameters()),
+        disc: changed(disc, model.discriminator.trainableParameters()),
+      };
+      model.dispose();
+      return result;
+    };
+    // Every cross-entropy is below 100: the discriminator counts as winning and is never updated.
+    const winning = await run({ equilibrium: 100, margin: 0 });
+    expect(winning.logs.map((l) => [l.discriminatorUpdated, l.decoderUpdated])).toEqual(winning.logs.map(() => [0, 1]));
+    expect([winning.enc, winning.dec, winning.disc]).toEqual([true, true, false]);
+    // Every cross-entropy is above −1: the discriminator counts as losing, and the decoder waits.
+    const losing = await run({ equilibrium: -1, margin: 0 });
+    expect(losing.logs.map((l) => [l.discriminatorUpdated, l.decoderUpdated])).toEqual(losing.logs.map(() => [1, 0]));
+    expect([losing.enc, losing.dec, losing.disc]).toEqual([true, false, true]);
+    // A band that holds everything: both updated every step, as without balance.
+    const both = await run({ equilibrium: 0.68, margin: 1000 });
+    expect(both.logs.every((l) => l.discriminatorUpdated === 1 && l.decoderUpdated === 1)).toBe(true);
+    expect([both.enc, both.dec, both.disc]).toEqual([true, true, true]);
+    const model = new VAEGAN({ ...small, seed: 0 });
+    await expect(model.fit(data, { epochs: 1, balance: { margin: -0.1 }, onProgress: 'none' })).rejects.toThrow(/margin must be a finite number ≥ 0/);
+    model.dispose();
+  });
+
   it('featureWeight scales the feature-matching term (pixelWeight 0: the whole reconstruction)', async () => {
     const first = async (featureWeight: number | undefined): Promise<Logs> => {
       const model = new VAEGAN({ ...small, featureWeight, seed: 0 });
