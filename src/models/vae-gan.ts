@@ -215,7 +215,7 @@ function resolveBalance(balance: boolean | VAEGANBalance | undefined): Required<
  * ```ts
  * const train = await loadMnist({ split: 'train', binarize: true });
  * const model = new VAEGAN({ inChannels: 1, imageSize: [28, 28], latentDim: 128, seed: 0 });
- * await model.fit(train, { epochs: 5, batchSize: 128 });
+ * await model.fit(train, { epochs: 5, batchSize: 128, balance: true });
  * const samples = model.sample(64, { seed: 1 });   // [64, 28, 28, 1]
  * ```
  */
