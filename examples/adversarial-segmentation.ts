@@ -31,8 +31,11 @@ import { loadBrainSlices, savePng, saveSummary, setup } from './common.js';
 const args = await setup('adversarial-segmentation', process.argv.slice(2), {
   lambda: { type: 'string', default: '0.05', help: '--lambda X  weight λ of the adversarial term (default 0.05)' },
   warmup: { type: 'string', help: '--warmup N  epochs on Dice + CE alone before λ applies (default: a quarter of the epochs)' },
+  encoding: { type: 'string', default: 'basic', help: '--encoding basic|scaling  how true masks are shown to the discriminator (Luc et al.; default basic)' },
 });
 const started = Date.now();
+const realMaskEncoding = args.extra.encoding as 'basic' | 'scaling';
+if (realMaskEncoding !== 'basic' && realMaskEncoding !== 'scaling') throw new Error(`--encoding must be basic or scaling, but got '${String(args.extra.encoding)}'.`);
 const lambdaAdv = Number(args.extra.lambda);
 if (!(Number.isFinite(lambdaAdv) && lambdaAdv >= 0)) throw new Error(`--lambda must be a number ≥ 0, but got '${String(args.extra.lambda)}'.`);
 
@@ -59,7 +62,7 @@ console.log('baseline held-out:', baseMetrics);
 console.log(`— AdversarialSegmenter (Dice + CE + ${lambdaAdv}·adversarial after ${warmupEpochs} warm-up epochs) —`);
 const adversarial = new AdversarialSegmenter({ ...unet, discriminatorChannels: args.quick ? [16, 32, 64] : [32, 64, 128], seed: args.seed });
 const t1 = Date.now();
-const advFit = await adversarial.fit(train, { ...fitOptions, lambdaAdv, warmupEpochs });
+const advFit = await adversarial.fit(train, { ...fitOptions, lambdaAdv, warmupEpochs, realMaskEncoding });
 const advSeconds = (Date.now() - t1) / 1000;
 const advMetrics = await adversarial.evaluate(val, metricNames);
 console.log('adversarial held-out:', advMetrics);
@@ -97,6 +100,7 @@ await saveSummary(args.out, {
   epochs,
   lambdaAdv,
   warmupEpochs,
+  realMaskEncoding,
   baseline: {
     parameters: baseline.numParameters(),
     heldOut: baseMetrics,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
 import { variableGrads } from '../core/gradients.js';
+import { scaledMaskTarget } from './scaled-mask-target.js';
 import { Module } from '../core/module.js';
 import { Generator, toGenerator } from '../core/random.js';
 import { DataLoader } from '../data/data-loader.js';
@@ -71,6 +72,14 @@ export interface AdversarialSegmenterFitOptions {
   callbacks?: Callback[];
   /** Atomic checkpoints (weights, both optimizers as `segmenter` and `discriminator`) and resume. */
   checkpoint?: CheckpointOptions;
+  /**
+   * How the true mask is shown to the discriminator (Luc et al. 2016): `'basic'`, the one-hot mask
+   * itself; or `'scaling'`, the mask softened to look like a prediction ({@link scaledMaskTarget}
+   * with `scalingTau`), so that hard 0/1 values no longer give the real pairs away. Default `'basic'`.
+   */
+  realMaskEncoding?: 'basic' | 'scaling';
+  /** τ of the `'scaling'` encoding: the least weight of the true class. Default 0.9 (Luc et al.). */
+  scalingTau?: number;
 }
 
 /**
@@ -165,6 +174,12 @@ export class AdversarialSegmenter extends Module<tf.Tensor, tf.Tensor> {
     if (!(Number.isFinite(lambda) && lambda >= 0)) throw new ValueError(`AdversarialSegmenter.fit lambdaAdv must be a finite number ≥ 0, but got ${lambda}.`);
     const warmup = options.warmupEpochs ?? 0;
     if (!(Number.isInteger(warmup) && warmup >= 0)) throw new ValueError(`AdversarialSegmenter.fit warmupEpochs must be an integer ≥ 0, but got ${warmup}.`);
+    const encoding = options.realMaskEncoding ?? 'basic';
+    if (encoding !== 'basic' && encoding !== 'scaling') {
+      throw new ValueError(`AdversarialSegmenter.fit realMaskEncoding must be 'basic' or 'scaling', but got ${JSON.stringify(encoding)}.`);
+    }
+    const tau = options.scalingTau ?? 0.9;
+    if (!(Number.isFinite(tau) && tau > 0 && tau <= 1)) throw new ValueError(`AdversarialSegmenter.fit scalingTau must be in (0, 1], but got ${tau}.`);
     const seed = options.seed ?? 0;
     const loader = data instanceof DataLoader ? data : new DataLoader(data, { batchSize: options.batchSize ?? 16, shuffle: true, seed });
     const loss = options.loss ?? this.segmenter.defaultLoss();
@@ -186,13 +201,15 @@ export class AdversarialSegmenter extends Module<tf.Tensor, tf.Tensor> {
       const b = x.shape[0];
       const owned: tf.Tensor[] = [];
       try {
+        const probs = forwardKeepingBuffers(this.segmenter, () => tf.tidy(() => this.activate(this.segmenter.forward(x))));
+        owned.push(probs);
+        const fakePair = tf.concat([x, probs], 3);
+        owned.push(fakePair);
         const realPair = tf.tidy(() => {
-          const target = k === 1 ? tf.cast(mask, 'float32') : tf.cast(tf.oneHot(tf.cast(tf.round(tf.squeeze(mask, [3])), 'int32'), k), 'float32');
-          return tf.concat([x, target], 3);
+          const oneHot = k === 1 ? tf.cast(mask, 'float32') : tf.cast(tf.oneHot(tf.cast(tf.round(tf.squeeze(mask, [3])), 'int32'), k), 'float32');
+          return tf.concat([x, encoding === 'scaling' ? scaledMaskTarget(oneHot, probs, tau) : oneHot], 3);
         });
         owned.push(realPair);
-        const fakePair = forwardKeepingBuffers(this.segmenter, () => tf.tidy(() => tf.concat([x, this.activate(this.segmenter.forward(x))], 3)));
-        owned.push(fakePair);
         const d = variableGrads(() => {
           let rl: tf.Tensor;
           let fl: tf.Tensor;

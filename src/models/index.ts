@@ -7,6 +7,7 @@ export * from './ddpm/diffusion-unet.js';
 export * from './ddpm/sampling.js';
 export * from './ddpm/ddpm.js';
 export * from './vae-gan.js';
+export * from './scaled-mask-target.js';
 export * from './latent-classifier.js';
 export * from './segmentation-eval.js';
 export * from './dcgan/init.js';

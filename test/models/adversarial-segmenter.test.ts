@@ -63,6 +63,18 @@ describe('AdversarialSegmenter', () => {
     model.dispose();
   });
 
+  it("trains with the 'scaling' encoding of true masks, and rejects unknown encodings and τ", async () => {
+    const model = new AdversarialSegmenter({ ...small, seed: 0 });
+    const data = new ArrayDataset(discs(4, 16, 3));
+    const logs: Logs[] = [];
+    await model.fit(data, { epochs: 2, batchSize: 2, realMaskEncoding: 'scaling', scalingTau: 0.9, onProgress: 'none', callbacks: [{ onBatchEnd: (_p, l) => void logs.push({ ...l }) }] });
+    expect(logs.length).toBeGreaterThan(0);
+    for (const l of logs) for (const key of ['loss', 'segmentation', 'adversarial', 'discriminator']) expect(Number.isFinite(l[key]), key).toBe(true);
+    await expect(model.fit(data, { epochs: 1, realMaskEncoding: 'soft' as 'basic', onProgress: 'none' })).rejects.toThrow(/realMaskEncoding must be 'basic' or 'scaling'/);
+    await expect(model.fit(data, { epochs: 1, realMaskEncoding: 'scaling', scalingTau: 0, onProgress: 'none' })).rejects.toThrow(/scalingTau must be in \(0, 1\]/);
+    model.dispose();
+  });
+
   it('evaluates exactly as UNetSegmenter does with the same weights (shared evaluateSegmentation)', async () => {
     const data = new ArrayDataset(discs(5, 16, 8));
     const adv = new AdversarialSegmenter({ ...small, seed: 2 });
