@@ -12,6 +12,7 @@ import type { NormKind } from '../layers/factories.js';
 import { discriminatorLoss, generatorLoss, type AdversarialLossType } from '../losses/adversarial.js';
 import type { LossFn } from '../losses/loss-fn.js';
 import { Adam } from '../optim/adam.js';
+import type { LRSchedule } from '../optim/lr-schedule.js';
 import type { Callback } from '../train/callbacks.js';
 import { trainLoop, type CheckpointOptions, type TrainResult } from '../train/train-loop.js';
 import type { Logs, Progress } from '../train/types.js';
@@ -52,6 +53,11 @@ export interface AdversarialSegmenterFitOptions {
   loss?: LossFn;
   /** Learning rate of the segmenter's Adam (betas 0.9, 0.999). Default 1e-3. */
   lr?: number;
+  /**
+   * Learning-rate schedule of the segmenter's Adam, applied before every step (step index over the
+   * whole run), as in {@link SegmenterFitOptions.lrSchedule}. The discriminator keeps `discriminatorLr`.
+   */
+  lrSchedule?: LRSchedule;
   /** Learning rate of the discriminator's Adam. Default `lr`. */
   discriminatorLr?: number;
   /** Betas of the discriminator's Adam. Default `[0.5, 0.999]` (the usual GAN setting). */
@@ -194,7 +200,8 @@ export class AdversarialSegmenter extends Module<tf.Tensor, tf.Tensor> {
     const jointBatch = this.discriminator.norm !== 'batch';
     const k = this.numClasses;
 
-    const step = (batch: Batch, ctx: { epoch: number }): Logs => {
+    const step = (batch: Batch, ctx: { epoch: number; globalStep: number }): Logs => {
+      if (options.lrSchedule) optimizers.segmenter.lr = options.lrSchedule(ctx.globalStep);
       if (batch.mask === undefined) throw new ValueError('AdversarialSegmenter.fit needs samples with a mask (class indices, [H, W, 1]).');
       const x = batch.image;
       const mask = batch.mask;

@@ -63,6 +63,19 @@ describe('AdversarialSegmenter', () => {
     model.dispose();
   });
 
+  it('applies lrSchedule to the segmenter before every step, not to the discriminator', async () => {
+    const model = new AdversarialSegmenter({ ...small, seed: 0 });
+    const data = new ArrayDataset(discs(4, 16, 3));
+    const seg = model.segmenter.trainableParameters().map((p) => values(p));
+    const disc = model.discriminator.trainableParameters().map((p) => values(p));
+    const steps: number[] = [];
+    await model.fit(data, { epochs: 2, batchSize: 2, lrSchedule: (step) => (steps.push(step), 0), onProgress: 'none' });
+    expect(steps).toEqual([0, 1, 2, 3]);
+    expect(model.segmenter.trainableParameters().every((p, i) => values(p).every((v, j) => v === seg[i][j]))).toBe(true);
+    expect(model.discriminator.trainableParameters().some((p, i) => values(p).some((v, j) => v !== disc[i][j]))).toBe(true);
+    model.dispose();
+  });
+
   it("trains with the 'scaling' encoding of true masks, and rejects unknown encodings and τ", async () => {
     const model = new AdversarialSegmenter({ ...small, seed: 0 });
     const data = new ArrayDataset(discs(4, 16, 3));
