@@ -3,7 +3,8 @@
 // training step and DDIM-50 sampling of 16 images.
 // Run: npx tsx bench/models.ts [--rounds N]
 import * as tf from '@tensorflow/tfjs-core';
-import { Adam, clipGradNorm, DDPM, toDiffusionRange, UNetSegmenter, useBackend, variableGrads, VAE } from '../src/index.js';
+import { Adam, UNetSegmenter, useBackend, variableGrads, VAE } from '../src/index.js';
+import { makeDdpmBenchStep } from './ddpm-step.js';
 import { fmtMs, interleave, kernelsLine, loadAverage, machineLine, median, printTable } from './common.js';
 
 function arg(name: string, fallback: number): number {
@@ -97,25 +98,10 @@ async function trainingSection(): Promise<void> {
     tf.dispose([value, ...rest]);
   };
 
-  // DDPM on 16 MNIST-sized images padded to 32×32: DiffusionUNet 32/64/128, attention at 8×8 and in
-  // the bottleneck; one step as DDPM.fit does it (random t and ε, MSE on ε, clip 1, Adam, EMA).
-  const ddpm = new DDPM({ inChannels: 1, channels: [32, 64, 128], attentionLevels: [2], sampleSize: 32, seed: 0 });
-  const ddpmParams = ddpm.unet.trainableParameters();
-  const ddpmAdam = new Adam(ddpmParams, { lr: 1e-4 });
-  const ema = ddpm.enableEma({ decay: 0.999 });
-  const x01 = tf.randomUniform([16, 32, 32, 1], 0, 1, 'float32', 5) as tf.Tensor4D;
-  let genSeed = 0;
-  const ddpmStep = (): void => {
-    const x0 = toDiffusionRange(x01);
-    const { value, grads } = variableGrads(() => ddpm.trainingLoss(x0, { generator: genSeed++ }), ddpmParams);
-    x0.dispose();
-    const clipped = clipGradNorm(grads, 1).grads;
-    ddpmAdam.step(clipped);
-    tf.dispose(clipped);
-    ema.update();
-    value.dataSync();
-    value.dispose();
-  };
+  // DDPM: the training step of bench/ddpm-step.ts (as DDPM.fit does it).
+  const ddpmBench = makeDdpmBenchStep();
+  const { ddpm, params: ddpmParams } = ddpmBench;
+  const ddpmStep = (): void => ddpmBench.step();
 
   const contenders = [
     { name: 'VAE step', step: vaeStep },
@@ -150,11 +136,10 @@ async function trainingSection(): Promise<void> {
     ['DDIM-50 sampling of 16 images 32×32 (50 network evaluations)', count(ddpmParams), fmtMs(median(sampling)), fmtMs(Math.min(...sampling)), `${(16 / (median(sampling) / 1000)).toFixed(2)} images/s, ${fmtMs(median(sampling) / 50)} ms/eval`, fmtMiB(samplePeak)],
   ]);
   console.log(`live tensors: ${tensorsAfterFirst} after the first timed round, ${tensorsAfter} after the last`);
-  tf.dispose([mnistLike, x01]);
+  mnistLike.dispose();
   vaeAdam.dispose();
-  ddpmAdam.dispose();
   vae.dispose();
-  ddpm.dispose();
+  ddpmBench.dispose();
 }
 
 async function main(): Promise<void> {

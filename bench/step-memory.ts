@@ -13,7 +13,8 @@
 // It also times the two interleaved (paired ratio), since freeing early must not cost time.
 // Run: npx tsx bench/step-memory.ts [--native false] [--rounds 8]
 import * as tf from '@tensorflow/tfjs-core';
-import { Adam, clipGradNorm, DDPM, mse, toDiffusionRange, useBackend, variableGrads } from '../src/index.js';
+import { Adam, mse, useBackend, variableGrads } from '../src/index.js';
+import { makeDdpmBenchStep, nonNullGrads, type GradsFn } from './ddpm-step.js';
 import { measureBuffers } from './buffer-meter.js';
 import { fmtMs, interleave, kernelsLine, loadAverage, machineLine, median } from './common.js';
 import { makeBatch, makeMedvaeUNet } from './unet-contenders.js';
@@ -22,9 +23,6 @@ const MiB = 1024 * 1024;
 const f = (b: number): string => `${(b / MiB).toFixed(1)} MiB`;
 const ROUNDS = process.argv.indexOf('--rounds') >= 0 ? Number(process.argv[process.argv.indexOf('--rounds') + 1]) : 8;
 const NATIVE = process.argv.indexOf('--native') >= 0 && process.argv[process.argv.indexOf('--native') + 1] === 'false' ? false : 'auto';
-
-/** A gradient function with tf.variableGrads' signature. */
-type GradsFn = (f: () => tf.Scalar, vars: tf.Variable[]) => { value: tf.Scalar; grads: Record<string, tf.Tensor | null> };
 
 interface Work {
   name: string;
@@ -38,9 +36,6 @@ const CONTENDERS: Array<[string, GradsFn]> = [
   ['tf.variableGrads', tf.variableGrads],
   ['medvae variableGrads', variableGrads],
 ];
-
-const nonNull = (grads: Record<string, tf.Tensor | null>): Record<string, tf.Tensor> =>
-  Object.fromEntries(Object.entries(grads).filter((e): e is [string, tf.Tensor] => e[1] !== null));
 
 async function measure(w: Work): Promise<void> {
   for (let i = 0; i < 2; i++) w.step(variableGrads);
@@ -101,7 +96,7 @@ async function main(): Promise<void> {
     forward: () => mse(net.forward(batch.x), batch.y) as tf.Scalar,
     step: (gradsFn) => {
       const { value, grads: g } = gradsFn(() => mse(net.forward(batch.x), batch.y) as tf.Scalar, params);
-      const grads = nonNull(g);
+      const grads = nonNullGrads(g);
       adam.step(grads);
       tf.dispose(grads);
       value.dataSync();
@@ -113,31 +108,14 @@ async function main(): Promise<void> {
   tf.dispose([batch.x, batch.y]);
 
   // DDPM step of bench/models.ts.
-  const ddpm = new DDPM({ inChannels: 1, channels: [32, 64, 128], attentionLevels: [2], sampleSize: 32, seed: 0 });
-  const dp = ddpm.unet.trainableParameters();
-  const dadam = new Adam(dp, { lr: 1e-4 });
-  const ema = ddpm.enableEma({ decay: 0.999 });
-  const x01 = tf.randomUniform([16, 32, 32, 1], 0, 1, 'float32', 5) as tf.Tensor4D;
-  let seed = 0;
+  const ddpmBench = makeDdpmBenchStep();
   await measure({
     name: 'DDPM step (DiffusionUNet 32/64/128 + attention, batch 16×32×32×1, ε-MSE, clip 1, Adam, EMA)',
-    paramBytes: dp.reduce((s, p) => s + 4 * p.size, 0),
-    forward: () => {
-      const x0 = toDiffusionRange(x01);
-      return ddpm.trainingLoss(x0, { generator: seed++ });
-    },
-    step: (gradsFn) => {
-      const x0 = toDiffusionRange(x01);
-      const { value, grads } = gradsFn(() => ddpm.trainingLoss(x0, { generator: seed++ }), dp);
-      x0.dispose();
-      const clipped = clipGradNorm(nonNull(grads), 1).grads;
-      dadam.step(clipped);
-      tf.dispose(clipped);
-      ema.update();
-      value.dataSync();
-      value.dispose();
-    },
+    paramBytes: ddpmBench.params.reduce((s, p) => s + 4 * p.size, 0),
+    forward: ddpmBench.forward,
+    step: ddpmBench.step,
   });
+  ddpmBench.dispose();
   console.log(`\nload average at end ${loadAverage()}`);
 }
 

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
 import { variableGrads } from '../core/gradients.js';
-import { scaledMaskTarget } from './scaled-mask-target.js';
 import { Module } from '../core/module.js';
 import { Generator, toGenerator } from '../core/random.js';
 import { DataLoader } from '../data/data-loader.js';
@@ -18,6 +17,7 @@ import { trainLoop, type CheckpointOptions, type TrainResult } from '../train/tr
 import type { Logs, Progress } from '../train/types.js';
 import { DCGANDiscriminator } from './dcgan/networks.js';
 import { forwardKeepingBuffers, splitBatch } from './gan-internal.js';
+import { scaledMaskTarget } from './scaled-mask-target.js';
 import { evaluateSegmentation, type SegmentationMetricName } from './segmentation-eval.js';
 import { UNetSegmenter, type PredictOptions, type UNetSegmenterOptions } from './unet-segmenter.js';
 
