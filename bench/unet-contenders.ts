@@ -1,4 +1,4 @@
-// The U-Net training step of DESIGN.md section 7 (depth 3: 16/32/64, bottleneck 128, ReLU, max-pool,
+// The benchmark U-Net training step (depth 3: 16/32/64, bottleneck 128, ReLU, max-pool,
 // 2×2 stride-2 transposed conv, skip concat, 1×1 head; MSE + Adam), written three ways on tfjs:
 // medvae's UNet + Adam, raw tfjs-core ops + tf.train.adam, and @tensorflow/tfjs-layers. All three
 // start from the same weights and batch, so their first losses agree and they do the same work.
@@ -30,7 +30,7 @@ export function makeBatch(batch: number, size: number): UNetBatch {
   };
 }
 
-/** medvae's UNet (norm 'none', as the network of DESIGN.md) with a fixed seed. */
+/** medvae's UNet (norm 'none', the benchmark network) with a fixed seed. */
 export function makeMedvaeUNet(): UNet {
   return new UNet({ inChannels: 1, outChannels: 1, channels: UNET_CHANNELS, norm: 'none', seed: 0 });
 }

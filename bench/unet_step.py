@@ -1,6 +1,6 @@
 """PyTorch reference for bench/unet-step.ts and bench/scaling.ts: one U-Net training step (MSE + Adam).
 
-The network is the one of DESIGN.md section 7: depth 3 (channels 16/32/64, bottleneck 128), two 3x3
+The network is medvae's benchmark U-Net (bench/unet-contenders.ts): depth 3 (channels 16/32/64, bottleneck 128), two 3x3
 conv + ReLU per level, 2x2 max-pool, 2x2 stride-2 transposed conv, skip concatenation, 1x1 head;
 481,745 parameters for 1 input and 1 output channel.
 

@@ -11,7 +11,7 @@ beforeAll(() => setupBackend('cpu'));
 
 describe('UNet', () => {
   it('has the parameter count of the reference U-Net (closed form)', () => {
-    // DESIGN.md's benchmark U-Net: 16/32/64, bottleneck 128, no norm, 2×2/s2 transposed conv.
+    // The benchmark U-Net of bench/unet-step.ts: 16/32/64, bottleneck 128, no norm, 2×2/s2 transposed conv.
     const net = new UNet({ inChannels: 1, outChannels: 1, channels: [16, 32, 64, 128], norm: 'none', seed: 0 });
     expect(net.numParameters()).toBe(481_745);
     net.dispose();
