@@ -1,10 +1,8 @@
 // Helpers shared by the readers. Not part of the public API (not re-exported by the barrel).
-import { Gunzip, Inflate, Unzlib } from 'fflate';
 import { FileFormatError, MedvaeError } from '../../core/errors.js';
 import { assertNodeFs } from '../../core/runtime.js';
-
-/** Default for `ReadOptions.maxBytes`: the largest Uint8Array length every engine allows. */
-export const DEFAULT_MAX_BYTES = 2 ** 31 - 1;
+import { inflateBounded } from './inflate.js';
+export { checkAlloc, DEFAULT_MAX_BYTES } from './byte-budget.js';
 
 /**
  * DEFLATE cannot expand data by more than ~1032:1 (a 258-byte match coded in ~2 bits). Sizes a
@@ -60,29 +58,15 @@ export function guard<T>(format: string, name: string | undefined, what: string,
   }
 }
 
-/** Checks a declared allocation against `maxBytes` before it happens. */
-export function checkAlloc(format: string, name: string | undefined, bytes: number, maxBytes: number, what: string): void {
-  if (!Number.isFinite(bytes) || bytes < 0) {
-    throw formatError(format, name, `${what} is invalid (${bytes} bytes)`);
-  }
-  if (bytes > maxBytes) {
-    throw formatError(format, name, `${what} would need ${bytes} bytes, above the limit of ${maxBytes}`, 'If the file is genuine, pass a larger `maxBytes`.');
-  }
-}
-
 /** True when the bytes start with the gzip magic number 1f 8b. */
 export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Size of each compressed piece fed to the inflater; bounds one step's output to ~66 MB. */
-const INPUT_CHUNK = 64 * 1024;
-
 /**
- * Decompresses gzip (all members), zlib or raw DEFLATE data, refusing to produce more than
- * `maxBytes`. The input is fed in 64 KiB pieces and the output counted after each, so a
- * decompression bomb stops early instead of exhausting memory. Corrupt or truncated streams
- * throw a FileFormatError naming the file.
+ * Decompresses gzip (all members, each checked against its CRC-32 and ISIZE), zlib or raw DEFLATE
+ * data, refusing to produce more than `maxBytes`; the output grows with the data, never sized by a
+ * declared length. See {@link inflateBounded}.
  */
 export function inflateCapped(
   bytes: Uint8Array,
@@ -91,48 +75,7 @@ export function inflateCapped(
   name: string | undefined,
   maxBytes: number,
 ): Uint8Array {
-  if (container === 'gzip' && (bytes.length < 18 || !isGzip(bytes) || bytes[2] !== 8)) {
-    throw formatError(format, name, `not a gzip stream (${bytes.length < 18 ? 'too short' : 'bad magic bytes or method'})`);
-  }
-  // The gzip trailer's ISIZE is only a hint (it is mod 2^32 and describes the last member), used
-  // to size the output buffer once when it is plausible.
-  let hint = 0;
-  if (container === 'gzip') {
-    const n = bytes.length;
-    hint = (bytes[n - 4] | (bytes[n - 3] << 8) | (bytes[n - 2] << 16) | (bytes[n - 1] << 24)) >>> 0;
-    if (hint > maxBytes || hint > bytes.length * MAX_DEFLATE_RATIO) hint = 0;
-  }
-  let out = new Uint8Array(hint > 0 ? hint : Math.min(maxBytes, Math.max(1024, bytes.length * 4)));
-  let size = 0;
-  let done = false;
-  const onData = (chunk: Uint8Array, final: boolean): void => {
-    const need = size + chunk.length;
-    if (need > maxBytes) {
-      throw formatError(format, name, `decompressed data exceeds the limit of ${maxBytes} bytes`, 'If the file is genuine, pass a larger `maxBytes`.');
-    }
-    if (need > out.length) {
-      const grown = new Uint8Array(Math.min(maxBytes, Math.max(need, out.length * 2)));
-      grown.set(out.subarray(0, size));
-      out = grown;
-    }
-    out.set(chunk, size);
-    size = need;
-    if (final) done = true;
-  };
-  const stream = container === 'gzip' ? new Gunzip(onData) : container === 'zlib' ? new Unzlib(onData) : new Inflate(onData);
-  try {
-    for (let pos = 0; pos < bytes.length; pos += INPUT_CHUNK) {
-      const end = Math.min(bytes.length, pos + INPUT_CHUNK);
-      stream.push(bytes.subarray(pos, end), end === bytes.length);
-    }
-    if (bytes.length === 0) stream.push(new Uint8Array(0), true);
-  } catch (e) {
-    if (e instanceof MedvaeError) throw e;
-    const msg = e instanceof Error ? e.message : String(e);
-    throw formatError(format, name, `${container} decompression failed (${msg}); the file is corrupt or truncated`, undefined, e);
-  }
-  if (!done) throw formatError(format, name, `${container} stream ended early; the file is truncated`);
-  return size === out.length ? out : out.subarray(0, size);
+  return inflateBounded(bytes, container, { format, name, maxBytes });
 }
 
 /**
