@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import { asWasmBackend, Scratch, wasmHost, type KernelArgs, type WasmBackendLike } from './kernel-utils.js';
+import { weightsForPackedProduct } from './packed-weights.js';
 
 /**
  * Below this many multiply–adds per matrix of a batch (m·k·n), a batched product stays on the stock
@@ -34,7 +35,9 @@ function copyMatrix(backend: WasmBackendLike, x: TensorInfo, index: number): Ten
  * 1–2 GFLOP/s, ten to twenty times slower. The kernel built here transposes explicitly (a cheap
  * copy), folds a batch that multiplies one shared right-hand matrix into the rows of a single
  * product, and splits other batches into one fast product per matrix. The numbers are those of
- * the stock kernel: only the order of operations around the same XNNPACK routine changes.
+ * the stock kernel: only the order of operations around the same XNNPACK routine changes, except
+ * where the stock kernel is wrong: it would reuse a right-hand matrix packed under another shape
+ * (see packed-weights.ts), which medvae's kernel gives a fresh copy instead.
  */
 export function makeBatchMatMulKernel(stock: KernelFunc): KernelFunc {
   const kernel = (args: KernelArgs): TensorInfo => {
@@ -55,7 +58,6 @@ export function makeBatchMatMulKernel(stock: KernelFunc): KernelFunc {
     // stock kernel already is fast or the split would not pay: the stock kernel answers (and
     // raises its own errors).
     if (k !== kb || (batchA !== batchB && batchA !== 1 && batchB !== 1)) return viaStock();
-    if (batch === 1 && !transposeA && !transposeB) return viaStock();
     if (batchB > 1 && (m < BATCHED_FAST_PATH_MIN_ROWS || m * k * n < BATCHED_FAST_PATH_MIN_MACS)) return viaStock();
     const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), m, n];
 
@@ -63,8 +65,16 @@ export function makeBatchMatMulKernel(stock: KernelFunc): KernelFunc {
     const host = wasmHost(backend);
     const scratch = new Scratch(host);
     const plain = { transposeA: false, transposeB: false } as unknown as NamedAttrMap;
-    const product = (x: TensorInfo, y: TensorInfo): TensorInfo => stock({ inputs: { a: x, b: y }, backend, attrs: plain }) as TensorInfo;
+    // Every product here takes XNNPACK's cached path, so its right-hand matrix goes through the
+    // packing guard (see packed-weights.ts): a view of weights packed with another layout would
+    // otherwise be multiplied as that layout.
+    const product = (x: TensorInfo, y: TensorInfo): TensorInfo =>
+      stock({ inputs: { a: x, b: weightsForPackedProduct(backend, scratch, y) }, backend, attrs: plain }) as TensorInfo;
     try {
+      if (batch === 1 && !transposeA && !transposeB) {
+        // The stock kernel's own fast case; only the right-hand matrix may need a fresh copy.
+        return product(a, b);
+      }
       const a3 = scratch.reshape(a, transposeA ? [batchA, k, m] : [batchA, m, k]);
       const b3 = scratch.reshape(b, transposeB ? [batchB, n, k] : [batchB, k, n]);
       const an = transposeA ? scratch.transpose(a3, [0, 2, 1]) : a3;

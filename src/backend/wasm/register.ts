@@ -7,6 +7,7 @@ import { castConfig } from './cast.js';
 import { concatConfig } from './concat.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
+import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { splitVConfig } from './split-v.js';
@@ -23,6 +24,10 @@ export { isMedvaeKernel };
  *   transposed convolutions.
  * - `BatchMatMul`: the stock kernel is fast only for one untransposed pair of matrices; medvae's
  *   transposes explicitly and splits batches so that dense-layer gradients take the fast path.
+ *   XNNPACK caches a packed right-hand matrix by storage, not by shape, so a reshaped view of
+ *   packed weights (a `[k, 1]` weight seen as `[1, k]` in its input gradient) would be multiplied
+ *   with the old layout: medvae's kernel copies such a matrix first.
+ * - `_FusedMatMul`: the stock kernel, with the same guard against a stale packed layout.
  * - `MaxPoolGrad`: the stock kernel sends the gradient of a window whose maximum is negative to
  *   the window's first element; medvae's picks the maximum, as the cpu backend does, and is faster.
  * - `Identity`: tfjs-core's engine clones (runs `Identity` on) every tensor a kernel saves for its
@@ -45,6 +50,7 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   tf.Conv2DBackpropFilter,
   tf.Conv2DBackpropInput,
   tf.BatchMatMul,
+  tf._FusedMatMul,
   tf.MaxPoolGrad,
   tf.Identity,
   tf.Cast,
@@ -63,6 +69,7 @@ const MAKERS: Readonly<Record<string, KernelMaker>> = {
   [tf.Conv2DBackpropFilter]: () => conv2DBackpropFilterConfig,
   [tf.Conv2DBackpropInput]: (stock) => withStockSetup(conv2DBackpropInputConfig, stock),
   [tf.BatchMatMul]: (stock) => batchMatMulConfig(stock as KernelConfig),
+  [tf._FusedMatMul]: (stock) => fusedMatMulConfig(stockOf(tf._FusedMatMul, stock)),
   [tf.MaxPoolGrad]: (stock) => withStockSetup(maxPoolGradConfig, stock),
   [tf.Identity]: (stock) => identityConfig(stockOf(tf.Identity, stock)),
   [tf.Cast]: (stock) => castConfig(stockOf(tf.Cast, stock)),
