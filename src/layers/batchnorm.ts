@@ -24,29 +24,11 @@ export interface BatchNorm2dOptions {
 }
 
 /**
- * Batch normalisation over an NHWC batch, as PyTorch's `nn.BatchNorm2d`.
- *
- * In training mode each channel is normalised with the mean and the biased variance of the batch
- * (over N, H and W), and the running statistics are moved towards the batch mean and the
- * *unbiased* variance, as PyTorch does. In evaluation mode the running statistics are used.
- *
- * Parameters: `weight` (ones) and `bias` (zeros), each `[numFeatures]`, when `affine`. Buffers:
- * `running_mean`, `running_var` and `num_batches_tracked` (int32), when `trackRunningStats`.
- *
- * The running statistics are written with `Variable.assign` from tensors that do not lie on the
- * path to the output, so calling the layer inside `tf.variableGrads` gives the same gradients as
- * without the update.
- *
- * @example
- * ```ts
- * const bn = new BatchNorm2d(16);
- * const y = bn.forward(x);          // x: [N, H, W, 16]
- * bn.eval();
- * const yEval = bn.forward(x);      // uses running_mean / running_var
- * ```
+ * Batch normalisation over channels-last images (`[N, H, W, C]`) or volumes (`[N, D, H, W, C]`):
+ * the shared implementation of {@link BatchNorm2d} and {@link BatchNorm3d} (see those).
  */
-export class BatchNorm2d extends Module<tf.Tensor, tf.Tensor> {
-  /** Number of channels C of the input `[N, H, W, C]`. */
+export abstract class BatchNormNd extends Module<tf.Tensor, tf.Tensor> {
+  /** Number of channels C (last axis of the input). */
   readonly numFeatures: number;
   /** Variance stabiliser. */
   readonly eps: number;
@@ -66,19 +48,26 @@ export class BatchNorm2d extends Module<tf.Tensor, tf.Tensor> {
   readonly runningVar: tf.Variable | null;
   /** Number of training batches seen, a scalar int32 (null unless `trackRunningStats`). */
   readonly numBatchesTracked: tf.Variable | null;
+  /** Spatial axes of the input: 2 (NHWC) or 3 (NDHWC). */
+  readonly spatialDims: 2 | 3;
+  private readonly layerName: string;
 
   /**
    * @param numFeatures - number of channels C.
    * @param options - see {@link BatchNorm2dOptions}.
+   * @param spatialDims - 2 for images, 3 for volumes.
+   * @param layerName - the class name used in error messages.
    */
-  constructor(numFeatures: number, options: BatchNorm2dOptions = {}) {
+  protected constructor(numFeatures: number, options: BatchNorm2dOptions, spatialDims: 2 | 3, layerName: string) {
     super();
-    checkPositiveInt(numFeatures, 'BatchNorm2d numFeatures');
+    this.spatialDims = spatialDims;
+    this.layerName = layerName;
+    checkPositiveInt(numFeatures, `${layerName} numFeatures`);
     this.numFeatures = numFeatures;
-    this.eps = checkEps(options.eps ?? 1e-5, 'BatchNorm2d');
+    this.eps = checkEps(options.eps ?? 1e-5, layerName);
     const momentum = options.momentum === undefined ? 0.1 : options.momentum;
     if (momentum !== null && !(momentum >= 0 && momentum <= 1)) {
-      throw new ValueError(`BatchNorm2d momentum must be in [0, 1] or null, but got ${momentum}.`);
+      throw new ValueError(`${layerName} momentum must be in [0, 1] or null, but got ${momentum}.`);
     }
     this.momentum = momentum;
     this.affine = options.affine ?? true;
@@ -96,24 +85,29 @@ export class BatchNorm2d extends Module<tf.Tensor, tf.Tensor> {
     }
   }
 
-  /** Normalises `x` of shape `[N, H, W, numFeatures]`. */
+  /** Normalises `x` of shape `[N, H, W, numFeatures]` (2-D) or `[N, D, H, W, numFeatures]` (3-D). */
   forward(x: tf.Tensor): tf.Tensor {
-    assertShape(x, [null, null, null, this.numFeatures], 'BatchNorm2d input', ['batch', 'height', 'width', 'channels']);
-    assertFloat(x, 'BatchNorm2d input');
+    const name = `${this.layerName} input`;
+    if (this.spatialDims === 3) {
+      assertShape(x, [null, null, null, null, this.numFeatures], name, ['batch', 'depth', 'height', 'width', 'channels']);
+    } else {
+      assertShape(x, [null, null, null, this.numFeatures], name, ['batch', 'height', 'width', 'channels']);
+    }
+    assertFloat(x, name);
     const useBatchStats = this.training || this.runningMean === null;
     if (!useBatchStats) {
       return tf.tidy(() => this.normalize(x, this.runningMean as tf.Tensor, this.runningVar as tf.Tensor));
     }
-    const [n, h, w] = x.shape as number[];
-    const count = n * h * w;
+    const axes = x.shape.slice(0, -1).map((_, i) => i);
+    const count = x.size / this.numFeatures;
     if (count <= 1) {
       throw new ValueError(
-        `BatchNorm2d needs more than one value per channel in training mode, but got input shape [${x.shape.join(', ')}]. ` +
+        `${this.layerName} needs more than one value per channel in training mode, but got input shape [${x.shape.join(', ')}]. ` +
           'Use a larger batch or spatial size, or call eval() to use the running statistics.',
       );
     }
     return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      const { mean, variance } = tf.moments(x, axes);
       if (this.training && this.runningMean !== null) this.updateRunningStats(mean, variance, count);
       return this.normalize(x, mean, variance);
     });
@@ -145,5 +139,55 @@ export class BatchNorm2d extends Module<tf.Tensor, tf.Tensor> {
 
   override extraRepr(): string {
     return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}`;
+  }
+}
+
+/**
+ * Batch normalisation over an NHWC batch, as PyTorch's `nn.BatchNorm2d`.
+ *
+ * In training mode each channel is normalised with the mean and the biased variance of the batch
+ * (over N, H and W), and the running statistics are moved towards the batch mean and the
+ * *unbiased* variance, as PyTorch does. In evaluation mode the running statistics are used.
+ *
+ * Parameters: `weight` (ones) and `bias` (zeros), each `[numFeatures]`, when `affine`. Buffers:
+ * `running_mean`, `running_var` and `num_batches_tracked` (int32), when `trackRunningStats`.
+ *
+ * The running statistics are written with `Variable.assign` from tensors that do not lie on the
+ * path to the output, so calling the layer inside `tf.variableGrads` gives the same gradients as
+ * without the update.
+ *
+ * @example
+ * ```ts
+ * const bn = new BatchNorm2d(16);
+ * const y = bn.forward(x);          // x: [N, H, W, 16]
+ * bn.eval();
+ * const yEval = bn.forward(x);      // uses running_mean / running_var
+ * ```
+ */
+export class BatchNorm2d extends BatchNormNd {
+  /**
+   * @param numFeatures - number of channels C.
+   * @param options - see {@link BatchNorm2dOptions}.
+   */
+  constructor(numFeatures: number, options: BatchNorm2dOptions = {}) {
+    super(numFeatures, options, 2, 'BatchNorm2d');
+  }
+}
+
+/** Options of {@link BatchNorm3d}: the same as {@link BatchNorm2dOptions}. */
+export type BatchNorm3dOptions = BatchNorm2dOptions;
+
+/**
+ * Batch normalisation over an NDHWC volume batch `[N, D, H, W, C]`, as PyTorch's
+ * `nn.BatchNorm3d`: statistics over N, D, H and W per channel, otherwise as {@link BatchNorm2d}
+ * (same options, parameters and buffers, so PyTorch state dicts map name for name).
+ */
+export class BatchNorm3d extends BatchNormNd {
+  /**
+   * @param numFeatures - number of channels C.
+   * @param options - see {@link BatchNorm2dOptions}.
+   */
+  constructor(numFeatures: number, options: BatchNorm3dOptions = {}) {
+    super(numFeatures, options, 3, 'BatchNorm3d');
   }
 }

@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../core/module.js';
 import type { SeedLike } from '../core/random.js';
 import { Conv2d } from './conv2d.js';
+import { Conv3d } from './conv3d.js';
 import { Dropout } from './dropout.js';
 import { Identity } from './identity.js';
-import { createActivation, createNorm2d, type ActivationKind, type NormKind } from './factories.js';
+import { createActivation, createNorm, type ActivationKind, type NormKind } from './factories.js';
 
 /** Options of {@link ConvNormAct}. */
 export interface ConvNormActOptions {
@@ -26,6 +27,8 @@ export interface ConvNormActOptions {
   dropout?: number;
   /** Seed for initialisation and dropout. */
   seed?: SeedLike;
+  /** 2 (default): Conv2d on NHWC images; 3: Conv3d and 3-D norms on NDHWC volumes. */
+  spatialDims?: 2 | 3;
 }
 
 /**
@@ -36,8 +39,8 @@ export interface ConvNormActOptions {
  * Children: `conv`, `norm`, `act`, and `drop` when `dropout > 0`.
  */
 export class ConvNormAct extends Module<tf.Tensor, tf.Tensor> {
-  /** The convolution. */
-  readonly conv: Conv2d;
+  /** The convolution (a Conv3d when built with `spatialDims: 3`). */
+  readonly conv: Conv2d | Conv3d;
   /** The normalisation (an Identity for `norm: 'none'`). */
   readonly norm: Module<tf.Tensor, tf.Tensor>;
   /** The activation. */
@@ -49,13 +52,15 @@ export class ConvNormAct extends Module<tf.Tensor, tf.Tensor> {
     super();
     const k = options.kernelSize ?? 3;
     const norm = options.norm ?? 'batch';
-    this.conv = this.registerModule('conv', new Conv2d(inChannels, outChannels, k, {
+    const convOptions = {
       stride: options.stride ?? 1,
       padding: options.padding ?? Math.floor((k - 1) / 2),
       bias: norm === 'none' || norm === 'group',
       seed: options.seed,
-    }));
-    this.norm = this.registerModule('norm', createNorm2d(norm, outChannels, { groups: options.groups }));
+    };
+    const three = options.spatialDims === 3;
+    this.conv = this.registerModule('conv', three ? new Conv3d(inChannels, outChannels, k, convOptions) : new Conv2d(inChannels, outChannels, k, convOptions));
+    this.norm = this.registerModule('norm', createNorm(norm, outChannels, { groups: options.groups, spatialDims: options.spatialDims }));
     this.act = this.registerModule('act', createActivation(options.activation ?? 'relu', { negativeSlope: options.negativeSlope }));
     this.drop = options.dropout ? this.registerModule('drop', new Dropout(options.dropout, { seed: options.seed })) : null;
   }

@@ -2,10 +2,10 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
 import type { Module } from '../core/module.js';
 import { GELU, LeakyReLU, ReLU, SiLU, Tanh } from './activations.js';
-import { BatchNorm2d } from './batchnorm.js';
+import { BatchNorm2d, BatchNorm3d } from './batchnorm.js';
 import { GroupNorm } from './groupnorm.js';
 import { Identity } from './identity.js';
-import { InstanceNorm2d } from './instancenorm.js';
+import { InstanceNorm2d, InstanceNorm3d } from './instancenorm.js';
 
 /** Normalisation choices for configurable blocks (as MONAI's `norm` argument). */
 export type NormKind = 'batch' | 'instance' | 'group' | 'none';
@@ -19,11 +19,20 @@ export type ActivationKind = 'relu' | 'leakyrelu' | 'silu' | 'gelu' | 'tanh';
  * not above it so any width works.
  */
 export function createNorm2d(kind: NormKind, channels: number, options: { groups?: number } = {}): Module<tf.Tensor, tf.Tensor> {
+  return createNorm(kind, channels, { ...options, spatialDims: 2 });
+}
+
+/**
+ * Builds a normalisation layer for 2-D (NHWC, default) or 3-D (NDHWC) inputs: BatchNorm2d/3d,
+ * affine InstanceNorm2d/3d, GroupNorm (rank-independent) or Identity, as {@link createNorm2d}.
+ */
+export function createNorm(kind: NormKind, channels: number, options: { groups?: number; spatialDims?: 2 | 3 } = {}): Module<tf.Tensor, tf.Tensor> {
+  const three = options.spatialDims === 3;
   switch (kind) {
     case 'batch':
-      return new BatchNorm2d(channels);
+      return three ? new BatchNorm3d(channels) : new BatchNorm2d(channels);
     case 'instance':
-      return new InstanceNorm2d(channels, { affine: true });
+      return three ? new InstanceNorm3d(channels, { affine: true }) : new InstanceNorm2d(channels, { affine: true });
     case 'group': {
       let g = Math.min(options.groups ?? 8, channels);
       while (channels % g !== 0) g -= 1;

@@ -20,17 +20,11 @@ export interface InstanceNorm2dOptions {
 }
 
 /**
- * Instance normalisation over NHWC images, as PyTorch's `nn.InstanceNorm2d`: each sample and
- * channel is normalised with the mean and biased variance over its H×W positions. Common in
- * style-transfer and GAN discriminators, where batch statistics would mix samples.
- *
- * Parameters `weight`/`bias` `[numFeatures]` exist when `affine`; buffers `running_mean`,
- * `running_var` and `num_batches_tracked` when `trackRunningStats`. As in PyTorch, the running
- * variance is updated with the batch mean of the per-instance *unbiased* variances, and
- * `num_batches_tracked` is kept for state-dict compatibility but not incremented.
+ * Instance normalisation over channels-last images or volumes: the shared implementation of
+ * {@link InstanceNorm2d} and {@link InstanceNorm3d}.
  */
-export class InstanceNorm2d extends Module<tf.Tensor, tf.Tensor> {
-  /** Number of channels C of the input `[N, H, W, C]`. */
+export abstract class InstanceNormNd extends Module<tf.Tensor, tf.Tensor> {
+  /** Number of channels C (last axis of the input). */
   readonly numFeatures: number;
   /** Variance stabiliser. */
   readonly eps: number;
@@ -48,17 +42,24 @@ export class InstanceNorm2d extends Module<tf.Tensor, tf.Tensor> {
   readonly runningMean: tf.Variable | null;
   /** Running unbiased variance `[C]` (null unless `trackRunningStats`). */
   readonly runningVar: tf.Variable | null;
+  /** Spatial axes of the input: 2 (NHWC) or 3 (NDHWC). */
+  readonly spatialDims: 2 | 3;
+  private readonly layerName: string;
 
   /**
    * @param numFeatures - number of channels C.
    * @param options - see {@link InstanceNorm2dOptions}.
+   * @param spatialDims - 2 for images, 3 for volumes.
+   * @param layerName - the class name used in error messages.
    */
-  constructor(numFeatures: number, options: InstanceNorm2dOptions = {}) {
+  protected constructor(numFeatures: number, options: InstanceNorm2dOptions, spatialDims: 2 | 3, layerName: string) {
     super();
-    checkPositiveInt(numFeatures, 'InstanceNorm2d numFeatures');
+    this.spatialDims = spatialDims;
+    this.layerName = layerName;
+    checkPositiveInt(numFeatures, `${layerName} numFeatures`);
     this.numFeatures = numFeatures;
-    this.eps = checkEps(options.eps ?? 1e-5, 'InstanceNorm2d');
-    this.momentum = checkMomentum(options.momentum ?? 0.1, 'InstanceNorm2d');
+    this.eps = checkEps(options.eps ?? 1e-5, layerName);
+    this.momentum = checkMomentum(options.momentum ?? 0.1, layerName);
     this.affine = options.affine ?? false;
     this.trackRunningStats = options.trackRunningStats ?? false;
     this.weight = this.affine ? this.registerParameter('weight', tf.ones([numFeatures])) : null;
@@ -73,25 +74,30 @@ export class InstanceNorm2d extends Module<tf.Tensor, tf.Tensor> {
     }
   }
 
-  /** Normalises `x` of shape `[N, H, W, numFeatures]`. */
+  /** Normalises `x` of shape `[N, H, W, numFeatures]` (2-D) or `[N, D, H, W, numFeatures]` (3-D). */
   forward(x: tf.Tensor): tf.Tensor {
-    assertShape(x, [null, null, null, this.numFeatures], 'InstanceNorm2d input', ['batch', 'height', 'width', 'channels']);
-    assertFloat(x, 'InstanceNorm2d input');
+    const name = `${this.layerName} input`;
+    if (this.spatialDims === 3) {
+      assertShape(x, [null, null, null, null, this.numFeatures], name, ['batch', 'depth', 'height', 'width', 'channels']);
+    } else {
+      assertShape(x, [null, null, null, this.numFeatures], name, ['batch', 'height', 'width', 'channels']);
+    }
+    assertFloat(x, name);
     const useInstanceStats = this.training || this.runningMean === null;
     if (!useInstanceStats) {
       return tf.tidy(() => this.affineTransform(
         tf.mul(tf.sub(x, this.runningMean as tf.Tensor), tf.rsqrt(tf.add(this.runningVar as tf.Tensor, this.eps))),
       ));
     }
-    const [, h, w] = x.shape as number[];
-    const count = h * w;
+    const axes = x.shape.slice(1, -1).map((_, i) => i + 1);
+    const count = x.size / (x.shape[0] * this.numFeatures);
     if (count <= 1) {
       throw new ValueError(
-        `InstanceNorm2d needs more than one spatial position per channel, but got input shape [${x.shape.join(', ')}].`,
+        `${this.layerName} needs more than one spatial position per channel, but got input shape [${x.shape.join(', ')}].`,
       );
     }
     return tf.tidy(() => {
-      const { mean, variance } = tf.moments(x, [1, 2], true);
+      const { mean, variance } = tf.moments(x, axes, true);
       if (this.training && this.runningMean !== null) this.updateRunningStats(mean, variance, count);
       return this.affineTransform(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps))));
     });
@@ -119,5 +125,42 @@ export class InstanceNorm2d extends Module<tf.Tensor, tf.Tensor> {
 
   override extraRepr(): string {
     return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.affine}, trackRunningStats=${this.trackRunningStats}`;
+  }
+}
+
+/**
+ * Instance normalisation over NHWC images, as PyTorch's `nn.InstanceNorm2d`: each sample and
+ * channel is normalised with the mean and biased variance over its H×W positions. Common in
+ * style-transfer and GAN discriminators, where batch statistics would mix samples.
+ *
+ * Parameters `weight`/`bias` `[numFeatures]` exist when `affine`; buffers `running_mean`,
+ * `running_var` and `num_batches_tracked` when `trackRunningStats`. As in PyTorch, the running
+ * variance is updated with the batch mean of the per-instance *unbiased* variances, and
+ * `num_batches_tracked` is kept for state-dict compatibility but not incremented.
+ */
+export class InstanceNorm2d extends InstanceNormNd {
+  /**
+   * @param numFeatures - number of channels C.
+   * @param options - see {@link InstanceNorm2dOptions}.
+   */
+  constructor(numFeatures: number, options: InstanceNorm2dOptions = {}) {
+    super(numFeatures, options, 2, 'InstanceNorm2d');
+  }
+}
+
+/** Options of {@link InstanceNorm3d}: the same as {@link InstanceNorm2dOptions}. */
+export type InstanceNorm3dOptions = InstanceNorm2dOptions;
+
+/**
+ * Instance normalisation over NDHWC volumes `[N, D, H, W, C]`, as PyTorch's `nn.InstanceNorm3d`:
+ * statistics per sample and channel over D×H×W, otherwise as {@link InstanceNorm2d}.
+ */
+export class InstanceNorm3d extends InstanceNormNd {
+  /**
+   * @param numFeatures - number of channels C.
+   * @param options - see {@link InstanceNorm2dOptions}.
+   */
+  constructor(numFeatures: number, options: InstanceNorm3dOptions = {}) {
+    super(numFeatures, options, 3, 'InstanceNorm3d');
   }
 }

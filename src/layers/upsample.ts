@@ -2,20 +2,27 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, ValueError } from '../core/errors.js';
 import { Module } from '../core/module.js';
 import { checkImageInput } from './conv-utils.js';
+import { checkVolumeInput } from './conv-utils3d.js';
 
-/** Interpolation modes of {@link Upsample}. */
-export type UpsampleMode = 'nearest' | 'bilinear';
+/** Interpolation modes of {@link Upsample}: `'bilinear'` for NHWC images, `'trilinear'` for NDHWC volumes (as PyTorch). */
+export type UpsampleMode = 'nearest' | 'bilinear' | 'trilinear';
+
+/** A per-axis size or factor: `[h, w]` for images, `[d, h, w]` for volumes. */
+export type SpatialSizes = readonly [number, number] | readonly [number, number, number];
 
 /** Options of {@link Upsample}, as `torch.nn.Upsample` (camelCase). Give exactly one of `scaleFactor` and `size`. */
 export interface UpsampleOptions {
-  /** Multiplier of the spatial size, for both axes or per axis `[h, w]`; output size is ⌊in·scaleFactor⌋. */
-  scaleFactor?: number | readonly [number, number];
-  /** Output spatial size, for both axes or per axis `[h, w]`. */
-  size?: number | readonly [number, number];
-  /** `'nearest'` (PyTorch's legacy nearest: source index ⌊dst·in/out⌋) or `'bilinear'`. Default `'nearest'`. */
+  /** Multiplier of the spatial size, for all axes or per axis (`[h, w]`, or `[d, h, w]` for volumes); output size is ⌊in·scaleFactor⌋. */
+  scaleFactor?: number | SpatialSizes;
+  /** Output spatial size, for all axes or per axis (`[h, w]`, or `[d, h, w]` for volumes). */
+  size?: number | SpatialSizes;
+  /**
+   * `'nearest'` (PyTorch's legacy nearest: source index ⌊dst·in/out⌋), `'bilinear'` (4-D input) or
+   * `'trilinear'` (5-D input). Default `'nearest'`.
+   */
   mode?: UpsampleMode;
   /**
-   * Bilinear only: when true, the corner pixels of input and output are aligned (source =
+   * Bilinear/trilinear only: when true, the corner pixels of input and output are aligned (source =
    * dst·(in−1)/(out−1)); when false (the default, as in PyTorch), pixel centres are
    * (source = (dst+0.5)·scale − 0.5, clamped at 0).
    */
@@ -40,10 +47,12 @@ export interface UpsampleOptions {
  * ```
  */
 export class Upsample extends Module<tf.Tensor, tf.Tensor> {
-  /** Scale factor `[h, w]`, or null when `size` is used. */
-  readonly scaleFactor: [number, number] | null;
-  /** Output size `[h, w]`, or null when `scaleFactor` is used. */
-  readonly size: [number, number] | null;
+  /** Scale factor per axis as given (`[h, w]`, or `[d, h, w]`; one number is stored as `[v, v]`), or null when `size` is used. */
+  readonly scaleFactor: number[] | null;
+  /** Output size per axis as given (as `scaleFactor`), or null when `scaleFactor` is used. */
+  readonly size: number[] | null;
+  // Whether scaleFactor/size was one number, valid for any number of spatial axes.
+  private readonly uniform: boolean;
   /** Interpolation mode. */
   readonly mode: UpsampleMode;
   /** Whether corners are aligned (bilinear only). */
@@ -59,27 +68,43 @@ export class Upsample extends Module<tf.Tensor, tf.Tensor> {
       );
     }
     this.mode = options.mode ?? 'nearest';
-    if (this.mode !== 'nearest' && this.mode !== 'bilinear') {
-      throw new ValueError(`Upsample: mode must be 'nearest' or 'bilinear', but got '${String(this.mode)}'.`);
+    if (this.mode !== 'nearest' && this.mode !== 'bilinear' && this.mode !== 'trilinear') {
+      throw new ValueError(`Upsample: mode must be 'nearest', 'bilinear' or 'trilinear', but got '${String(this.mode)}'.`);
     }
     if (options.alignCorners === true && this.mode === 'nearest') {
       throw new ValueError(`Upsample: alignCorners can only be set with mode 'bilinear' (as in PyTorch); drop it for 'nearest'.`);
     }
     this.alignCorners = options.alignCorners ?? false;
-    this.scaleFactor = scaleFactor === undefined ? null : pairOf(scaleFactor, 'scaleFactor', (v) => Number.isFinite(v) && v > 0);
-    this.size = size === undefined ? null : pairOf(size, 'size', (v) => Number.isInteger(v) && v >= 1);
+    this.uniform = typeof (scaleFactor ?? size) === 'number';
+    this.scaleFactor = scaleFactor === undefined ? null : sizesOf(scaleFactor, 'scaleFactor', (v) => Number.isFinite(v) && v > 0);
+    this.size = size === undefined ? null : sizesOf(size, 'size', (v) => Number.isInteger(v) && v >= 1);
   }
 
-  /** Output spatial size `[h', w']` for an input of spatial size `[h, w]`. */
-  outputSize(h: number, w: number): [number, number] {
-    if (this.size) return [this.size[0], this.size[1]];
-    const [sh, sw] = this.scaleFactor as [number, number];
-    return [Math.floor(h * sh), Math.floor(w * sw)];
+  /** Output spatial size (`[h', w']` or `[d', h', w']`) for an input of spatial size `[h, w]` or `[d, h, w]`. */
+  outputSize(...spatial: number[]): number[] {
+    const sizes = this.perAxis(this.size ?? (this.scaleFactor as number[]), spatial.length);
+    return this.size ? sizes : spatial.map((s, i) => Math.floor(s * sizes[i]));
   }
 
-  /** Resamples `[n, h, w, c]` to `[n, h', w', c]`. */
+  // The stored sizes/factors for `axes` spatial axes (a single number applies to all of them).
+  private perAxis(values: number[], axes: number): number[] {
+    if (this.uniform) return Array.from({ length: axes }, () => values[0]);
+    if (values.length !== axes) {
+      throw new ShapeError(
+        `Upsample: ${this.size ? 'size' : 'scaleFactor'} has ${values.length} entries but the input has ${axes} spatial axes; ` +
+          `give ${axes === 3 ? '[d, h, w]' : '[h, w]'} or a single number.`,
+      );
+    }
+    return values;
+  }
+
+  /** Resamples `[n, h, w, c]` to `[n, h', w', c]`, or `[n, d, h, w, c]` to `[n, d', h', w', c]`. */
   forward(x: tf.Tensor): tf.Tensor {
+    if (x.rank === 5) return this.forward3d(x);
     checkImageInput(x, 'Upsample');
+    if (this.mode === 'trilinear') {
+      throw new ShapeError(`Upsample: mode 'trilinear' needs an NDHWC volume (rank 5), but got shape [${x.shape.join(', ')}]; use 'bilinear' for images.`);
+    }
     const [n, h, w, c] = x.shape;
     const [outH, outW] = this.outputSize(h, w);
     if (outH < 1 || outW < 1) {
@@ -88,7 +113,7 @@ export class Upsample extends Module<tf.Tensor, tf.Tensor> {
           `gives an empty output (${outH}×${outW}). Use a larger scaleFactor or give size.`,
       );
     }
-    const sf = this.scaleFactor;
+    const sf = this.scaleFactor ? this.perAxis(this.scaleFactor, 2) : null;
     const rowPlan = this.plan(h, outH, sf ? sf[0] : undefined);
     const colPlan = this.plan(w, outW, sf ? sf[1] : undefined);
     return tf.tidy(() => {
@@ -109,6 +134,28 @@ export class Upsample extends Module<tf.Tensor, tf.Tensor> {
       } else if (colPlan.kind === 'matrix') {
         y = tf.reshape(tf.matMul(colPlan.matrix(), tf.reshape(y, [n * outH, w, c])), [n, outH, outW, c]);
       }
+      return y === x ? tf.clone(x) : y;
+    });
+  }
+
+  // Volumes: each spatial axis resampled in turn (nearest, or linear per axis = trilinear).
+  private forward3d(x: tf.Tensor): tf.Tensor {
+    checkVolumeInput(x, 'Upsample');
+    if (this.mode === 'bilinear') {
+      throw new ShapeError(`Upsample: mode 'bilinear' needs an NHWC image (rank 4), but got shape [${x.shape.join(', ')}]; use 'trilinear' for volumes.`);
+    }
+    const spatial = x.shape.slice(1, 4);
+    const out = this.outputSize(...spatial);
+    if (out.some((s) => s < 1)) {
+      throw new ShapeError(
+        `Upsample: input shape [${x.shape.join(', ')}] with scaleFactor ${JSON.stringify(this.scaleFactor)} ` +
+          `gives an empty output (${out.join('×')}). Use a larger scaleFactor or give size.`,
+      );
+    }
+    const sf = this.scaleFactor ? this.perAxis(this.scaleFactor, 3) : null;
+    return tf.tidy(() => {
+      let y: tf.Tensor = x;
+      for (let a = 0; a < 3; a++) y = resampleAxis(y, a + 1, this.plan(spatial[a], out[a], sf ? sf[a] : undefined));
       return y === x ? tf.clone(x) : y;
     });
   }
@@ -146,10 +193,10 @@ export class Upsample extends Module<tf.Tensor, tf.Tensor> {
 
   /** PyTorch-style summary, e.g. `scaleFactor=2, mode=nearest`. */
   override extraRepr(): string {
-    const p = (v: [number, number]): string => (v[0] === v[1] ? String(v[0]) : `[${v[0]},${v[1]}]`);
-    let s = this.size ? `size=${p(this.size)}` : `scaleFactor=${p(this.scaleFactor as [number, number])}`;
+    const p = (v: number[]): string => (v.every((e) => e === v[0]) ? String(v[0]) : `[${v.join(',')}]`);
+    let s = this.size ? `size=${p(this.size)}` : `scaleFactor=${p(this.scaleFactor as number[])}`;
     s += `, mode=${this.mode}`;
-    if (this.mode === 'bilinear') s += `, alignCorners=${this.alignCorners}`;
+    if (this.mode !== 'nearest') s += `, alignCorners=${this.alignCorners}`;
     return s;
   }
 }
@@ -181,15 +228,32 @@ function nearestPowerOfTwo(x: tf.Tensor4D, kh: number, kw: number): tf.Tensor4D 
 
 type AxisPlan = { kind: 'identity' } | { kind: 'repeat'; times: number } | { kind: 'matrix'; matrix: () => tf.Tensor2D };
 
-function pairOf(value: number | readonly [number, number], name: string, ok: (v: number) => boolean): [number, number] {
-  const pair: readonly number[] = typeof value === 'number' ? [value, value] : value;
-  if (!Array.isArray(pair) || pair.length !== 2 || !pair.every(ok)) {
+function sizesOf(value: number | SpatialSizes, name: string, ok: (v: number) => boolean): number[] {
+  const list: readonly number[] = typeof value === 'number' ? [value, value] : value;
+  if (!Array.isArray(list) || (list.length !== 2 && list.length !== 3) || !list.every(ok)) {
     throw new ValueError(
-      `Upsample: ${name} must be a positive ${name === 'size' ? 'integer' : 'number'} or a pair [h, w] of them, ` +
+      `Upsample: ${name} must be a positive ${name === 'size' ? 'integer' : 'number'}, a pair [h, w] or a triple [d, h, w] of them, ` +
         `but got ${JSON.stringify(value)}.`,
     );
   }
-  return [pair[0], pair[1]];
+  return [...list];
+}
+
+/** Applies an axis plan to axis `axis` of `y`, seen as `[before, in, after]`. */
+function resampleAxis(y: tf.Tensor, axis: number, plan: AxisPlan): tf.Tensor {
+  if (plan.kind === 'identity') return y;
+  const shape = y.shape;
+  const before = shape.slice(0, axis).reduce((p, v) => p * v, 1);
+  const after = shape.slice(axis + 1).reduce((p, v) => p * v, 1);
+  const inSize = shape[axis];
+  const next = shape.slice();
+  if (plan.kind === 'repeat') {
+    next[axis] = inSize * plan.times;
+    return tf.reshape(tf.tile(tf.reshape(y, [before, inSize, 1, after]), [1, 1, plan.times, 1]), next);
+  }
+  const m = plan.matrix();
+  next[axis] = m.shape[0];
+  return tf.reshape(tf.matMul(m, tf.reshape(y, [before, inSize, after])), next);
 }
 
 /**
