@@ -15,3 +15,5 @@ export * from './losses/index.js';
 export * from './metrics/index.js';
 export * from './schedules/index.js';
 export * from './data/index.js';
+export * from './io/torch-export.js';
+export * from './models/monai/basic-unet.js';
