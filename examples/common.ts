@@ -58,15 +58,6 @@ export async function setup(name: string, argv = process.argv.slice(2), extra: R
     quick: values.quick as boolean,
     extra: Object.fromEntries(Object.keys(extra).map((k) => [k, (values as Record<string, string | boolean | undefined>)[k]])),
   };
-  // tfjs-backend-wasm installs a handler that re-throws unhandled errors, which prints its whole
-  // minified source; report the error itself instead and exit non-zero.
-  const report = (err: unknown) => {
-    const e = err instanceof Error ? err : new Error(String(err));
-    console.error(`[${name}] ${e.name}: ${e.message}`);
-    process.exit(1);
-  };
-  process.prependListener('uncaughtException', report);
-  process.prependListener('unhandledRejection', report);
   await useBackend(args.backend);
   await mkdir(args.out, { recursive: true });
   console.log(`[${name}] backend ${kernelsDescription(args.backend)}${args.quick ? ' (quick mode)' : ''}; writing to ${args.out}`);

@@ -194,6 +194,8 @@ export async function useBackend(name: BackendName = defaultBackendName(), optio
   // Stock tfjs-backend-wasm cannot train convolutions (no Conv2DBackpropFilter), gets max-pool
   // gradients wrong and is slow at the other gradient kernels; stock tfjs-backend-cpu is very slow
   // at conv filter gradients. medvae's own kernels fix these.
+  // registerWasmTrainingKernels also removes the process handlers that the wasm glue added in Node
+  // while the backend started, which would otherwise take over the app's error reporting.
   if (tfName === 'wasm') registerWasmTrainingKernels();
   if (tfName === 'wasm') await configureNativeKernels(options.native ?? 'auto');
   if (tfName === 'cpu') registerCpuTrainingKernels();

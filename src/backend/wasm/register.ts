@@ -10,10 +10,12 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { removeWasmGlueProcessHandlers } from './node-handlers.js';
 import { splitVConfig } from './split-v.js';
 import { sumConfig } from './sum.js';
 
 export { isMedvaeKernel };
+export { removeWasmGlueProcessHandlers };
 
 /**
  * The wasm kernels medvae provides, by tfjs kernel name:
@@ -112,6 +114,8 @@ export function registerWasmTrainingKernels(): void {
     );
   }
   installMedvaeKernels('wasm', MAKERS);
+  // In Node, give error reporting back to Node once the backend has started (see node-handlers.ts).
+  removeWasmGlueProcessHandlers();
 }
 
 /**
