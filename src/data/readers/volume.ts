@@ -61,6 +61,11 @@ export interface NiftiHeader {
   sliceStart: number;
   /** Last slice index of the timing pattern. */
   sliceEnd: number;
+  /**
+   * How the file stored the image, for volumes read from disk: `'single'` (`.nii`), `'pair'`
+   * (NIfTI `.hdr`/`.img`) or `'analyze'` (Analyze 7.5 `.hdr`/`.img`). Absent for volumes built in code.
+   */
+  storage?: 'single' | 'pair' | 'analyze';
 }
 
 /** The header a volume built in code starts with: nothing known, millimetres and seconds. */
