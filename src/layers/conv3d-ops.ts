@@ -54,14 +54,14 @@ export function convInputAdjoint(dy: tf.Tensor5D, kernel: tf.Tensor5D, stride: T
  * because tfjs-backend-wasm 4.22's Conv3DBackpropFilterV2 is wrong for strides above 1 (it agrees
  * with the cpu backend at stride 1).
  */
-export function convKernelGrad(x: tf.Tensor, dy: tf.Tensor, stride: Triple, kernelShape: number[]): tf.Tensor {
+export function convKernelGrad(x: tf.Tensor5D | tf.Tensor, dy: tf.Tensor, stride: Triple, kernelShape: number[]): tf.Tensor {
   return tf.tidy(() => {
     let input = x;
     let grad = dy;
     if (stride.some((s) => s > 1)) {
       grad = spreadAxes(dy, 1, stride);
       const covered = [1, 2, 3].map((a, i) => (dy.shape[a] - 1) * stride[i] + kernelShape[i]);
-      input = tf.slice(x, [0, 0, 0, 0, 0], [x.shape[0], ...covered, x.shape[4]]);
+      input = tf.slice(x, [0, 0, 0, 0, 0], [x.shape[0] as number, ...covered, x.shape[4] as number]);
     }
     return tf.engine().runKernel('Conv3DBackpropFilterV2', { x: input, dy: grad }, { strides: [1, 1, 1], pad: 'valid', filterShape: kernelShape }) as tf.Tensor;
   });
