@@ -2,21 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, ValueError } from '../core/errors.js';
 import { variableGrads } from '../core/gradients.js';
 import { Module } from '../core/module.js';
-import { Generator } from '../core/random.js';
 import { assertRank } from '../core/shape.js';
-import { DataLoader } from '../data/data-loader.js';
 import type { Dataset } from '../data/dataset.js';
-import type { Batch, Sample } from '../data/sample.js';
+import type { Sample } from '../data/sample.js';
 import { loadModelAs, saveModel } from '../io/saved-model.js';
 import { diceCELoss } from '../losses/dice-ce.js';
 import type { LossFn } from '../losses/loss-fn.js';
-import { Adam } from '../optim/adam.js';
-import { clipGradNorm } from '../optim/clip-grad.js';
-import type { LRSchedule } from '../optim/lr-schedule.js';
-import type { Optimizer } from '../optim/optimizer.js';
-import type { Callback } from '../train/callbacks.js';
-import { trainLoop, type CheckpointOptions, type TrainResult } from '../train/train-loop.js';
-import type { Logs, Progress } from '../train/types.js';
+import { runFit, type FitData } from '../train/fit.js';
+import type { FitOptions, OptimizerOptions } from '../train/fit-options.js';
+import type { TrainResult } from '../train/train-loop.js';
+import { checkMaskClasses, requireMask } from './fit-checks.js';
 import { evaluateSegmentation, type SegmentationMetricName } from './segmentation-eval.js';
 import { slidingWindowInference, type SlidingWindowOptions } from './sliding-window.js';
 import { UNet, type UNetOptions } from './unet.js';
@@ -31,40 +26,16 @@ export interface UNetSegmenterOptions extends Omit<UNetOptions, 'outChannels'> {
   numClasses: number;
 }
 
-/** Options of {@link UNetSegmenter.fit}. */
-export interface SegmenterFitOptions {
-  /** Number of epochs. */
-  epochs: number;
+/** Options of {@link UNetSegmenter.fit}: the shared fit and optimizer options plus the loss and validation metrics. */
+export interface SegmenterFitOptions extends FitOptions, OptimizerOptions {
   /**
    * Loss on (logits, mask). Default: `diceCELoss({ softmax: true, toOneHot: true })` for
    * `numClasses ≥ 2`, `diceCELoss({ sigmoid: true })` for binary. Masks hold class indices.
+   * Default learning rate 1e-3, batch size 16.
    */
   loss?: LossFn;
-  /**
-   * Optimizer; default Adam over the model's trainable parameters with `lr`, created for this call
-   * and disposed at its end. Pass your own to keep its state (moments) across `fit` calls.
-   */
-  optimizer?: Optimizer;
-  /** Learning rate of the default Adam. Default 1e-3. */
-  lr?: number;
-  /** Learning-rate schedule, applied before every step (step index over the whole run). */
-  lrSchedule?: LRSchedule;
-  /** Clip the global gradient norm to this value. Default: no clipping. */
-  clipGradNorm?: number;
-  /** Batch size when `data` is a Dataset. Default 16. */
-  batchSize?: number;
-  /** Seed of the shuffle when `data` is a Dataset. Default 0. */
-  seed?: number;
-  /** Held-out samples evaluated after each epoch. */
-  validation?: Dataset<Sample>;
   /** Metrics computed on `validation`. Default `['dice']`. */
   validationMetrics?: SegmentationMetricName[];
-  /** Progress display: `'bar'` (default), `'none'`, or a callback. */
-  onProgress?: 'bar' | 'none' | ((progress: Progress) => void);
-  /** Further callbacks (early stopping, ...). */
-  callbacks?: Callback[];
-  /** Atomic checkpoints and resume. */
-  checkpoint?: CheckpointOptions;
 }
 
 /** Options of {@link UNetSegmenter.predictProba} and {@link UNetSegmenter.predict}. */
@@ -185,47 +156,31 @@ export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
   }
 
   /**
-   * Trains on image/mask samples (masks hold class indices, `[H, W, 1]`). `data` is a Dataset
-   * (batched and shuffled here with `batchSize` and `seed`) or a ready DataLoader.
+   * Trains on image/mask samples (masks hold class indices, `[H, W, 1]`) through {@link runFit}.
+   * `data` is a Dataset (batched and shuffled here with `batchSize` and `seed`), a DataLoader, or
+   * any source of batches (see {@link FitData}). Logs `loss` per step.
    */
-  async fit(data: Dataset<Sample> | DataLoader<Sample, Batch>, options: SegmenterFitOptions): Promise<TrainResult> {
-    const loader = data instanceof DataLoader ? data : new DataLoader(data, { batchSize: options.batchSize ?? 16, shuffle: true, seed: options.seed ?? 0 });
-    const loss = options.loss ?? this.defaultLoss();
-    const ownOptimizer = options.optimizer === undefined;
-    const optimizer = options.optimizer ?? new Adam(this.trainableParameters(), { lr: options.lr ?? 1e-3 });
+  async fit(data: FitData, options: SegmenterFitOptions): Promise<TrainResult> {
+    const what = 'UNetSegmenter.fit';
+    const loss = options?.loss ?? this.defaultLoss();
+    const metrics = options?.validationMetrics ?? ['dice'];
     const params = this.trainableParameters();
-    const step = (batch: Batch, ctx: { globalStep: number }): Logs => {
-      if (batch.mask === undefined) throw new ValueError('UNetSegmenter.fit needs samples with a mask (class indices, [H, W, 1]).');
-      const mask = batch.mask;
-      if (options.lrSchedule) optimizer.lr = options.lrSchedule(ctx.globalStep);
-      const { value, grads } = variableGrads(() => loss(this.forward(batch.image), mask) as tf.Scalar, params);
-      const clipped = options.clipGradNorm !== undefined ? clipGradNorm(grads, options.clipGradNorm).grads : grads;
-      optimizer.step(clipped);
-      tf.dispose(clipped);
-      const v = value.dataSync()[0];
-      value.dispose();
-      return { loss: v };
-    };
-    const metrics = options.validationMetrics ?? ['dice'];
-    const validation = options.validation;
-    try {
-      return await trainLoop<Batch>({
+    return runFit({
+      what,
       module: this,
-      optimizers: { optimizer },
-      epochs: options.epochs,
-      stepsPerEpoch: loader.length,
-      data: (epoch) => loader.forEpoch(epoch),
-      step,
-      validate: validation ? () => this.evaluate(validation, metrics) : undefined,
-      onProgress: options.onProgress,
-      callbacks: options.callbacks,
-      checkpoint: options.checkpoint,
-        generator: new Generator(options.seed ?? 0),
-      });
-    } finally {
-      // An optimizer made here has no owner outside; pass your own to keep its state across calls.
-      if (ownOptimizer) optimizer.dispose();
-    }
+      data,
+      options,
+      defaultBatchSize: 16,
+      optimizers: { optimizer: { params, options, defaultLr: 1e-3, label: '' } },
+      step: (batch, ctx) => {
+        const mask = requireMask(batch, what);
+        checkMaskClasses(ctx, mask, this.numClasses, what);
+        const { value, grads } = variableGrads(() => loss(this.forward(batch.image), mask), params);
+        ctx.update('optimizer', grads);
+        return { loss: value };
+      },
+      validate: (validation) => this.evaluate(validation, metrics),
+    });
   }
 
   /**

@@ -1,7 +1,10 @@
 import { ValueError } from '../core/errors.js';
 
-/** A learning-rate schedule: the learning rate to use at a given (0-based) optimizer step. */
-export type LRSchedule = (step: number) => number;
+/**
+ * A learning-rate schedule: the learning rate to use at a given (0-based) step. `fit` also passes
+ * the run's total step count, so a schedule can span the run without being told its length.
+ */
+export type LRSchedule = (step: number, totalSteps?: number) => number;
 
 /** Constant learning rate. */
 export function constantLR(lr: number): LRSchedule {
@@ -10,13 +13,18 @@ export function constantLR(lr: number): LRSchedule {
 
 /**
  * Cosine annealing from `lr` to `minLr` over `totalSteps` (as `CosineAnnealingLR` with
- * `T_max = totalSteps`, `eta_min = minLr`), held at `minLr` afterwards.
+ * `T_max = totalSteps`, `eta_min = minLr`), held at `minLr` afterwards. Without `totalSteps`, the
+ * run's length that `fit` passes is used.
  */
-export function cosineLR(options: { lr: number; totalSteps: number; minLr?: number }): LRSchedule {
-  const { lr, totalSteps } = options;
+export function cosineLR(options: { lr: number; totalSteps?: number; minLr?: number }): LRSchedule {
+  const { lr } = options;
   const minLr = options.minLr ?? 0;
-  if (!(totalSteps > 0)) throw new ValueError(`cosineLR needs totalSteps > 0, but got ${totalSteps}.`);
-  return (step) => {
+  if (options.totalSteps !== undefined && !(options.totalSteps > 0)) throw new ValueError(`cosineLR needs totalSteps > 0, but got ${options.totalSteps}.`);
+  return (step, runSteps) => {
+    const totalSteps = options.totalSteps ?? runSteps;
+    if (totalSteps === undefined || !(totalSteps > 0)) {
+      throw new ValueError(`cosineLR was given no totalSteps and was called outside fit (which passes the run's length); give cosineLR({ lr, totalSteps }).`);
+    }
     const t = Math.min(step, totalSteps);
     return minLr + 0.5 * (lr - minLr) * (1 + Math.cos((Math.PI * t) / totalSteps));
   };
@@ -31,9 +39,9 @@ export function warmupLR(options: { lr: number; warmupSteps: number; startFactor
   const { lr, warmupSteps } = options;
   const start = options.startFactor ?? 0;
   const after = options.after ?? constantLR(lr);
-  return (step) => {
+  return (step, totalSteps) => {
     if (step < warmupSteps) return lr * (start + (1 - start) * (step / warmupSteps));
-    return after(step - warmupSteps);
+    return after(step - warmupSteps, totalSteps === undefined ? undefined : totalSteps - warmupSteps);
   };
 }
 

@@ -49,7 +49,10 @@ export abstract class Optimizer {
     const slots = this.slotsByParam[index];
     let v = slots[name];
     if (v === undefined) {
-      v = tf.variable(tf.zerosLike(this.params[index]), false);
+      // In a tidy, so the zeros the variable is made from do not outlive it (a slot made by
+      // setState on resume otherwise left one tensor behind per slot).
+      const param = this.params[index];
+      v = tf.tidy(() => tf.variable(tf.zerosLike(param), false));
       slots[name] = v;
     }
     return v;

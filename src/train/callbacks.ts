@@ -1,6 +1,13 @@
+import { ValueError } from '../core/errors.js';
+import type { ProgressLogOptions } from './fit-options.js';
 import type { EpochRecord, Logs, Progress } from './types.js';
+import { nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './validate.js';
 
-/** Hooks into the training loop. Every method is optional; `stop()` on the controller ends training after the current epoch. */
+/**
+ * Hooks into the training loop. Every method is optional; `stop()` on the controller ends training
+ * after the current step. Step logs are read from the device in batches (see
+ * {@link FitOptions.logEvery}), so `onBatchEnd` runs for every step, in order, at each read.
+ */
 export interface Callback {
   /** Before the first epoch (after a resume, before the first resumed epoch). */
   onTrainBegin?(controller: TrainController): void | Promise<void>;
@@ -16,7 +23,7 @@ export interface Callback {
 
 /** Lets callbacks stop the run. */
 export interface TrainController {
-  /** Ends training after the current epoch. */
+  /** Ends training after the current step (the epoch is recorded and checkpointed as it stands). */
   stop(reason?: string): void;
   /** True once `stop` was called. */
   readonly stopped: boolean;
@@ -36,19 +43,34 @@ export interface EarlyStoppingOptions {
   minDelta?: number;
 }
 
-/** Stops training when a monitored value stops improving. */
+/**
+ * Stops training when a monitored value stops improving. A monitor that the first epoch's record
+ * does not hold (a typo, or `val.*` without validation data) is an error at the end of that epoch,
+ * not a callback that silently never fires.
+ */
 export function earlyStopping(options: EarlyStoppingOptions = {}): Callback {
   const monitor = options.monitor ?? 'val.loss';
-  const mode = options.mode ?? 'min';
-  const patience = options.patience ?? 5;
-  const minDelta = options.minDelta ?? 0;
-  const [section, key] = monitor.split('.', 2) as ['val' | 'train', string];
+  const mode = oneOf(options.mode ?? 'min', 'earlyStopping mode', ['min', 'max'] as const);
+  const patience = positiveInt(options.patience ?? 5, 'earlyStopping patience');
+  const minDelta = nonNegativeNumber(options.minDelta ?? 0, 'earlyStopping minDelta');
+  const match = typeof monitor === 'string' ? /^(val|train)\.(.+)$/.exec(monitor) : null;
+  if (match === null) throw new ValueError(`earlyStopping monitor must be 'val.<name>' or 'train.<name>', but got ${JSON.stringify(monitor)}.`);
+  const section = match[1] as 'val' | 'train';
+  const key = match[2];
   let best = mode === 'min' ? Infinity : -Infinity;
   let wait = 0;
   return {
     onEpochEnd(record, controller) {
-      const value = record[section]?.[key];
-      if (value === undefined || Number.isNaN(value)) return;
+      const logs = record[section];
+      if (!(key in logs)) {
+        const known = [...Object.keys(record.train).map((k) => `train.${k}`), ...Object.keys(record.val).map((k) => `val.${k}`)];
+        throw new ValueError(
+          `earlyStopping monitors '${monitor}', but the epoch logged only ${known.length > 0 ? known.join(', ') : 'nothing'}` +
+            `${section === 'val' && Object.keys(record.val).length === 0 ? ' (no validation data was given)' : ''}. Monitor one of those.`,
+        );
+      }
+      const value = logs[key];
+      if (Number.isNaN(value)) return;
       const improved = mode === 'min' ? value < best - minDelta : value > best + minDelta;
       if (improved) {
         best = value;
@@ -110,4 +132,43 @@ export function progressBar(sink: TextSink = (globalThis as { process?: { stdout
 /** Calls `fn` with the run's progress after every step (for UIs outside a terminal). */
 export function progressCallback(fn: (progress: Progress) => void): Callback {
   return { onBatchEnd: (p) => fn(p) };
+}
+
+function appendLine(path: string, line: string): Promise<void> {
+  return import('node:fs/promises').then((fs) => fs.appendFile(path, line));
+}
+
+/**
+ * Appends a progress line to a text file every `everySteps` steps or `everySeconds` seconds,
+ * whichever comes first, and one per epoch: `tail -f` it to watch a long epoch. Step numbers are
+ * the run's (`global`, continues across a resume) and the model's (`model`, continues across `fit`
+ * calls). Node only.
+ */
+export function progressLog(options: ProgressLogOptions): Callback {
+  if (options === null || typeof options !== 'object' || typeof options.path !== 'string' || options.path.length === 0) {
+    throw new ValueError(`progressLog needs { path, everySteps?, everySeconds? } with a non-empty path, but got ${JSON.stringify(options)}.`);
+  }
+  const everySteps = positiveInt(options.everySteps ?? 50, 'progressLog everySteps');
+  const everySeconds = positiveNumber(options.everySeconds ?? 60, 'progressLog everySeconds');
+  let last = Date.now();
+  let writes: Promise<void> = Promise.resolve();
+  const write = (line: string): Promise<void> => {
+    writes = writes.then(() => appendLine(options.path, line));
+    return writes;
+  };
+  return {
+    async onBatchEnd(p) {
+      const now = Date.now();
+      if (p.step % everySteps !== 0 && now - last < everySeconds * 1000) return;
+      last = now;
+      const of = p.stepsPerEpoch !== undefined ? `/${p.stepsPerEpoch}` : '';
+      const eta = p.etaSeconds !== undefined ? `  ETA ${formatSeconds(p.etaSeconds)}` : '';
+      await write(`${new Date(now).toISOString()} epoch ${p.epoch + 1}/${p.epochs} step ${p.step}${of} global ${p.globalStep} model ${p.modelStep}  ${formatLogs(p.logs)}  ${p.stepsPerSecond.toFixed(2)} step/s${eta}\n`);
+    },
+    async onEpochEnd(r) {
+      last = Date.now();
+      const val = Object.keys(r.val).length > 0 ? `  |  val ${formatLogs(r.val)}` : '';
+      await write(`${new Date(last).toISOString()} epoch ${r.epoch + 1} done: ${formatLogs(r.train)}${val}  (${r.seconds.toFixed(1)} s)\n`);
+    },
+  };
 }

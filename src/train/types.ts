@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs-core';
 import type { Generator } from '../core/random.js';
 
 /** Scalar values a step or a validation pass reports, by name (e.g. `{ loss: 0.12, dice: 0.93 }`). */
@@ -13,14 +14,28 @@ export interface StepContext {
   globalStep: number;
   /** The run's generator: draw step randomness (timesteps, noise) from it so a resumed run repeats it. */
   generator: Generator;
+  /**
+   * Queues a check of the inputs that runs on the device: `flag` is a scalar (bool or number) that
+   * is nonzero when the batch is bad. The loop reads it with the step's logs (asynchronously) and
+   * stops with a ValueError carrying `message` and the step. The loop takes ownership of `flag`.
+   */
+  check(flag: tf.Tensor, message: string): void;
 }
 
 /**
- * One optimisation step on one batch: computes the loss, updates the weights, and returns the scalar
- * logs to report (at least `loss`). Custom steps plug in here: a GAN's two optimizers, a DDPM's random
- * timesteps. The step owns every tensor it creates and must leave none behind.
+ * What a step reports, by name: scalar tensors (read asynchronously by the loop, which takes
+ * ownership of them and disposes them) or plain numbers. At least `loss`, by convention.
  */
-export type TrainStep<B> = (batch: B, context: StepContext) => Logs | Promise<Logs>;
+export type StepLogs = Record<string, tf.Tensor | number>;
+
+/**
+ * One optimisation step on one batch: computes the loss, updates the weights, and returns the
+ * logs to report (at least `loss`), as scalar tensors the loop reads later or as numbers. Custom
+ * steps plug in here: a GAN's two optimizers, a DDPM's random timesteps. The step owns every other
+ * tensor it creates and must leave none behind; it should not read tensors back itself
+ * (`dataSync`), which would make every step wait for the device.
+ */
+export type TrainStep<B> = (batch: B, context: StepContext) => StepLogs | Promise<StepLogs>;
 
 /** One epoch's entry in the training history. */
 export interface EpochRecord {
@@ -32,6 +47,8 @@ export interface EpochRecord {
   val: Logs;
   /** Seconds the epoch took, validation included. */
   seconds: number;
+  /** Steps run in the epoch (fewer than the loader's length when `maxSteps` or a stop ended it early). */
+  steps?: number;
 }
 
 /** Progress of a run, as given to progress callbacks. */
@@ -42,6 +59,10 @@ export interface Progress {
   epochs: number;
   /** Steps done in this epoch. */
   step: number;
+  /** Steps done over the run (continues across a resume). */
+  globalStep: number;
+  /** Steps this model has been trained for in this process, over every `fit` call. */
+  modelStep: number;
   /** Steps per epoch, when known. */
   stepsPerEpoch: number | undefined;
   /** Running means of the step logs in this epoch. */

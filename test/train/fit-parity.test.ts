@@ -1,0 +1,30 @@
+// The shared training engine against the per-model loops it replaced: the same short fits give the
+// logs and weights that test/fixtures/train/fit-parity.json recorded from the old loops.
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fitParityRuns, type ParityRun } from './fit-parity-runs.js';
+import { expectClose } from '../helpers/tf.js';
+
+const expected = JSON.parse(readFileSync(new URL('../fixtures/train/fit-parity.json', import.meta.url), 'utf8')) as Record<string, ParityRun>;
+let actual: Record<string, ParityRun>;
+beforeAll(async () => {
+  actual = await fitParityRuns();
+}, 120_000);
+
+describe('fit through the shared engine reproduces the per-model loops', () => {
+  for (const name of Object.keys(expected)) {
+    it(name, () => {
+      const a = actual[name];
+      const e = expected[name];
+      expect(a.history.length).toBe(e.history.length);
+      e.history.forEach((rec, i) => {
+        for (const part of ['train', 'val'] as const) {
+          expect(Object.keys(a.history[i][part]).sort()).toEqual(Object.keys(rec[part]).sort());
+          for (const [k, v] of Object.entries(rec[part])) expectClose([a.history[i][part][k]], [v], 1e-5, 1e-6, `${name} epoch ${i} ${part}.${k}`);
+        }
+      });
+      expect(Object.keys(a.weights).sort()).toEqual(Object.keys(e.weights).sort());
+      for (const [k, v] of Object.entries(e.weights)) expectClose(a.weights[k], v, 1e-5, 1e-6, `${name} ${k}`);
+    });
+  }
+});
