@@ -1,4 +1,5 @@
 export { writeFileAtomic } from './node-fs.js';
+export * from './errors.js';
 export * from './safetensors.js';
 export * from './torch-state-dict.js';
 export * from './saved-model.js';

@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AnyModule, StateDict } from '../core/module.js';
 import { FileFormatError, MedvaeError, ValueError } from '../core/errors.js';
-import { nodeFs, writeFileAtomic } from './node-fs.js';
+import { nodeFs } from './node-fs.js';
+import { replaceDirAtomic, recoverableSiblings } from './atomic-dir.js';
+import { canonicalJson, nonFiniteFloat32, sha256Hex } from './digest.js';
+import { ChecksumError, NonFiniteError } from './errors.js';
 
 /** The JSON-serialisable description of a saved model: which class, built with which options. */
 export interface ModelConfig {
@@ -36,88 +39,189 @@ function stripFile(target: string): string {
 }
 
 /**
+ * Checksums of saved weights, stored in the model's `modelTopology` so that every tfjs IO handler
+ * (files, IndexedDB, downloads, http) carries them along with the config.
+ */
+export interface WeightsIntegrity {
+  /** Hash algorithm; only `'sha256'` is written. */
+  algorithm: 'sha256';
+  /** Hex digest of the weight bytes (all weight files, concatenated in manifest order). */
+  weights: string;
+  /** Hex digest of the manifest's names, shapes, dtypes and byte offsets (canonical JSON). */
+  manifest: string;
+}
+
+function manifestDigestInput(specs: readonly tf.io.WeightsManifestEntry[]): string {
+  let offset = 0;
+  const rows = specs.map((s) => {
+    const row = { name: s.name, shape: s.shape, dtype: s.dtype, offset };
+    offset += s.shape.reduce((a, b) => a * b, 1) * bytesPer(s.dtype);
+    return row;
+  });
+  return canonicalJson(rows);
+}
+
+async function integrityOf(data: ArrayBuffer, specs: readonly tf.io.WeightsManifestEntry[]): Promise<WeightsIntegrity | undefined> {
+  const [weights, manifest] = await Promise.all([sha256Hex(new Uint8Array(data)), sha256Hex(manifestDigestInput(specs))]);
+  return weights === undefined || manifest === undefined ? undefined : { algorithm: 'sha256', weights, manifest };
+}
+
+/**
+ * Checks stored weights against the checksums written with them. Saves from before checksums (no
+ * `integrity`) and environments without SHA-256 (browser pages over plain http) are not checked.
+ */
+async function verifyIntegrity(where: string, integrity: unknown, data: ArrayBuffer, specs: readonly tf.io.WeightsManifestEntry[]): Promise<void> {
+  if (integrity === undefined) return;
+  const i = integrity as Partial<WeightsIntegrity>;
+  if (typeof i !== 'object' || i === null || i.algorithm !== 'sha256' || typeof i.weights !== 'string' || typeof i.manifest !== 'string') {
+    throw new FileFormatError(`${where}: the weights checksum record (modelTopology.integrity) is malformed: ${JSON.stringify(integrity)}. Save the model again.`);
+  }
+  const actual = await integrityOf(data, specs);
+  if (actual === undefined) return;
+  if (actual.manifest !== i.manifest) {
+    throw new ChecksumError(
+      `${where}: the weights manifest (tensor names, shapes, dtypes or order) does not match its checksum; model.json was edited or corrupted, so the weights cannot be assigned safely. Restore the save from a backup or save the model again.`,
+    );
+  }
+  if (actual.weights !== i.weights) {
+    throw new ChecksumError(
+      `${where}: the weight bytes do not match their SHA-256 checksum (expected ${i.weights.slice(0, 12)}…, found ${actual.weights.slice(0, 12)}…); the weights file is corrupt. Restore it from a backup or save the model again.`,
+    );
+  }
+}
+
+/**
  * Saves a module's config and weights in the TensorFlow.js weights-manifest format:
- * `model.json` (with `modelTopology` holding medvae's {@link ModelConfig} and a `weightsManifest`)
- * and `weights.bin`.
+ * `model.json` (with `modelTopology` holding medvae's {@link ModelConfig} and SHA-256 checksums of
+ * the weights and of their manifest, and a `weightsManifest`) and `weights.bin`.
  *
- * `target` is a directory path in Node (files are written atomically: a temporary file renamed
- * into place, weights before the manifest), or a tfjs IO URL in browsers: `indexeddb://name`,
+ * `target` is a directory path in Node, or a tfjs IO URL in browsers: `indexeddb://name`,
  * `localstorage://name`, `downloads://name`, or an `http(s)://` endpoint.
+ *
+ * A directory is replaced atomically as a whole: the files are written and flushed into a sibling
+ * temporary directory, which then takes the target's name (the previous version is renamed aside
+ * first and removed last). A crash or a full disk at any moment leaves the previous save or the new
+ * one complete, never new weights beside an old config. Other files in an existing target directory
+ * are kept.
+ *
+ * @throws {@link NonFiniteError} when a weight holds NaN or infinity (nothing is written).
+ * @throws {@link IoError} naming the path and the cause (ENOSPC, EROFS, EACCES, …).
  */
 export async function saveModel(module: AnyModule, target: string, modelConfig: ModelConfig): Promise<void> {
   const state = module.stateDict();
   const { data, specs } = await tf.io.encodeWeights(state);
+  const buffer = data as ArrayBuffer;
+  const bad = nonFiniteFloat32(buffer, specs);
+  if (bad.length > 0) {
+    throw new NonFiniteError(
+      `Refusing to save ${modelConfig.className} to '${target}': ${bad.length} tensor(s) hold NaN or infinite values (${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''}). ` +
+        'A previous save there is left as it was. Train from the last good checkpoint with a lower learning rate or gradient clipping.',
+      bad,
+    );
+  }
+  const integrity = await integrityOf(buffer, specs);
+  const topology = { className: modelConfig.className, config: modelConfig.config, ...(integrity ? { integrity } : {}) };
   if (isUrl(target)) {
     const handler = isHttp(target) ? tf.io.http(target) : tf.io.getSaveHandlers(target)[0];
     if (handler?.save === undefined) throw new MedvaeError(`No tfjs save handler for '${target}'. Use a directory path in Node, or indexeddb://, localstorage://, downloads:// or http(s):// in a browser.`);
-    await handler.save({ modelTopology: { ...modelConfig }, format: 'medvae', generatedBy: 'medvae', weightSpecs: specs, weightData: data });
+    await handler.save({ modelTopology: topology, format: 'medvae', generatedBy: 'medvae', weightSpecs: specs, weightData: buffer });
     return;
   }
-  const { path } = await nodeFs();
   const dir = stripFile(target);
-  await writeFileAtomic(path.join(dir, WEIGHTS_FILE), new Uint8Array(data as ArrayBuffer));
   const manifest = {
     format: 'medvae',
     generatedBy: 'medvae',
-    modelTopology: modelConfig,
+    modelTopology: topology,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
   };
-  await writeFileAtomic(path.join(dir, MODEL_FILE), JSON.stringify(manifest, null, 2));
+  await replaceDirAtomic(dir, { [WEIGHTS_FILE]: new Uint8Array(buffer), [MODEL_FILE]: JSON.stringify(manifest, null, 2) }, `Saving ${modelConfig.className}`);
+}
+
+interface RawSave {
+  topology: unknown;
+  specs: tf.io.WeightsManifestEntry[];
+  data: ArrayBuffer;
+}
+
+async function readSaveDir(dir: string): Promise<RawSave> {
+  const { fs, path } = await nodeFs();
+  let manifestText: string;
+  try {
+    manifestText = await fs.readFile(path.join(dir, MODEL_FILE), 'utf8');
+  } catch (err) {
+    throw new FileFormatError(`Cannot read ${path.join(dir, MODEL_FILE)}: ${(err as Error).message}. Is '${dir}' a directory written by model.save()?`, { cause: err });
+  }
+  let manifest: { modelTopology?: unknown; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+  try {
+    manifest = JSON.parse(manifestText) as typeof manifest;
+  } catch (err) {
+    throw new FileFormatError(`${path.join(dir, MODEL_FILE)} is not valid JSON (${(err as Error).message}).`, { cause: err });
+  }
+  if (!Array.isArray(manifest.weightsManifest)) throw new FileFormatError(`${path.join(dir, MODEL_FILE)} has no weightsManifest.`);
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: ArrayBuffer[] = [];
+  for (const group of manifest.weightsManifest) {
+    specs.push(...group.weights);
+    for (const p of group.paths) {
+      const file = path.join(dir, p);
+      try {
+        const b = await fs.readFile(file);
+        buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+      } catch (err) {
+        throw new FileFormatError(`Cannot read weights file ${file}: ${(err as Error).message}.`, { cause: err });
+      }
+    }
+  }
+  return { topology: manifest.modelTopology, specs, data: concatBuffers(buffers) };
 }
 
 /**
- * Reads a model saved by {@link saveModel} from a directory (Node) or a tfjs IO URL.
+ * Reads a model saved by {@link saveModel} from a directory (Node) or a tfjs IO URL, and verifies
+ * the weights against their checksums. Saves written before medvae stored checksums load without
+ * that check.
+ *
+ * In Node, when the directory is missing because a save into it was interrupted at the moment the
+ * previous version was set aside (`<dir>.medvae-old-…`), that previous version is loaded.
  *
  * @throws {@link FileFormatError} when the files are missing, not JSON, or the weights do not
- *   match the manifest.
+ *   match the manifest; {@link ChecksumError} (a FileFormatError) when the weights or the manifest
+ *   do not match their checksums.
  */
 export async function loadSavedModel(source: string): Promise<SavedModel> {
-  let topology: unknown;
-  let specs: tf.io.WeightsManifestEntry[];
-  let data: ArrayBuffer;
-  const where = source;
+  let raw: RawSave;
+  let where = source;
   if (isUrl(source)) {
     const handler = isHttp(source) ? tf.io.http(source) : tf.io.getLoadHandlers(source)[0];
     if (handler?.load === undefined) throw new MedvaeError(`No tfjs load handler for '${source}'.`);
     const artifacts = await handler.load();
-    topology = artifacts.modelTopology;
-    specs = artifacts.weightSpecs ?? [];
     const wd = artifacts.weightData;
-    data = wd === undefined ? new ArrayBuffer(0) : Array.isArray(wd) ? concatBuffers(wd) : wd;
+    raw = {
+      topology: artifacts.modelTopology,
+      specs: artifacts.weightSpecs ?? [],
+      data: wd === undefined ? new ArrayBuffer(0) : Array.isArray(wd) ? concatBuffers(wd) : wd,
+    };
   } else {
-    const { fs, path } = await nodeFs();
     const dir = stripFile(source);
-    let manifestText: string;
     try {
-      manifestText = await fs.readFile(path.join(dir, MODEL_FILE), 'utf8');
+      raw = await readSaveDir(dir);
     } catch (err) {
-      throw new FileFormatError(`Cannot read ${path.join(dir, MODEL_FILE)}: ${(err as Error).message}. Is '${dir}' a directory written by model.save()?`, { cause: err });
+      const { fs } = await nodeFs();
+      const dirExists = await fs.stat(dir).then(
+        () => true,
+        () => false,
+      );
+      const candidates = dirExists ? [] : await recoverableSiblings(dir);
+      if (candidates.length === 0) throw err;
+      raw = await readSaveDir(candidates[0]);
+      where = candidates[0];
     }
-    let manifest: { modelTopology?: unknown; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
-    try {
-      manifest = JSON.parse(manifestText) as typeof manifest;
-    } catch (err) {
-      throw new FileFormatError(`${path.join(dir, MODEL_FILE)} is not valid JSON (${(err as Error).message}).`, { cause: err });
-    }
-    if (!Array.isArray(manifest.weightsManifest)) throw new FileFormatError(`${path.join(dir, MODEL_FILE)} has no weightsManifest.`);
-    topology = manifest.modelTopology;
-    specs = [];
-    const buffers: ArrayBuffer[] = [];
-    for (const group of manifest.weightsManifest) {
-      specs.push(...group.weights);
-      for (const p of group.paths) {
-        const file = path.join(dir, p);
-        try {
-          const b = await fs.readFile(file);
-          buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
-        } catch (err) {
-          throw new FileFormatError(`Cannot read weights file ${file}: ${(err as Error).message}.`, { cause: err });
-        }
-      }
-    }
-    data = concatBuffers(buffers);
   }
-  const cfg = topology as Partial<ModelConfig> | undefined;
+  return decodeSave(where, raw);
+}
+
+async function decodeSave(where: string, raw: RawSave): Promise<SavedModel> {
+  const { topology, specs, data } = raw;
+  const cfg = topology as (Partial<ModelConfig> & { integrity?: unknown }) | undefined;
   if (!cfg || typeof cfg.className !== 'string' || typeof cfg.config !== 'object' || cfg.config === null) {
     throw new FileFormatError(`${where} has no medvae model config (modelTopology.className / config); it was not written by model.save().`);
   }
@@ -125,6 +229,7 @@ export async function loadSavedModel(source: string): Promise<SavedModel> {
   if (expectedBytes !== data.byteLength) {
     throw new FileFormatError(`${where}: the manifest describes ${expectedBytes} bytes of weights but ${data.byteLength} were found; the weights file is truncated or belongs to another model.`);
   }
+  await verifyIntegrity(where, cfg.integrity, data, specs);
   const weights = tf.io.decodeWeights(data, specs) as StateDict;
   return { className: cfg.className, config: cfg.config as Record<string, unknown>, weights };
 }
@@ -163,7 +268,13 @@ export async function loadModelAs<M extends AnyModule>(
       throw new ValueError(`${source} holds a saved ${saved.className}, but ${className}.load was called; load it with ${saved.className}.load instead.`);
     }
     const model = build(saved.config, saved.weights);
-    model.loadStateDict(saved.weights);
+    try {
+      model.loadStateDict(saved.weights);
+    } catch (err) {
+      // The caller never sees this model, so nobody else could free its variables.
+      model.dispose();
+      throw err;
+    }
     return model;
   } finally {
     tf.dispose(Object.values(saved.weights));
