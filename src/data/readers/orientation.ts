@@ -17,40 +17,83 @@ const AXIS_LETTERS: [string, string][] = [
 ];
 
 /**
+ * Singular value decomposition of a 3×3 matrix by one-sided (Hestenes) Jacobi rotations: returns
+ * `u` (unit columns, zero where the singular value is 0), singular values `s` and `v` (columns),
+ * with `a = u · diag(s) · vᵀ`. One-sided Jacobi keeps small singular values accurate, which the
+ * rank test below relies on.
+ */
+function svd3(a: number[][]): { u: number[][]; s: number[]; v: number[][] } {
+  const w = a.map((row) => row.slice());
+  const v = [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ];
+  for (let sweep = 0; sweep < 60; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < 2; p++) {
+      for (let q = p + 1; q < 3; q++) {
+        let alpha = 0;
+        let beta = 0;
+        let gamma = 0;
+        for (let i = 0; i < 3; i++) {
+          alpha += w[i][p] * w[i][p];
+          beta += w[i][q] * w[i][q];
+          gamma += w[i][p] * w[i][q];
+        }
+        if (gamma === 0 || Math.abs(gamma) <= Number.EPSILON * Math.sqrt(alpha * beta)) continue;
+        rotated = true;
+        const zeta = (beta - alpha) / (2 * gamma);
+        const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const sn = c * t;
+        for (let i = 0; i < 3; i++) {
+          const wp = w[i][p];
+          const wq = w[i][q];
+          w[i][p] = c * wp - sn * wq;
+          w[i][q] = sn * wp + c * wq;
+          const vp = v[i][p];
+          const vq = v[i][q];
+          v[i][p] = c * vp - sn * vq;
+          v[i][q] = sn * vp + c * vq;
+        }
+      }
+    }
+    if (!rotated) break;
+  }
+  const s = [0, 1, 2].map((k) => Math.hypot(w[0][k], w[1][k], w[2][k]));
+  const u = [0, 1, 2].map((i) => [0, 1, 2].map((k) => (s[k] > 0 ? w[i][k] / s[k] : 0)));
+  return { u, s, v };
+}
+
+/**
  * The orientation code of an affine: for each voxel axis, the world axis it runs closest to and
- * its sign. Ambiguous (oblique) axes are resolved greedily by the largest cosine first, as
- * nibabel's `aff2axcodes` does, so each world axis is used once.
+ * its sign, exactly as nibabel's `aff2axcodes` (`io_orientation`) computes it: the 3×3 part's
+ * columns are normalised, replaced by the nearest shear-free matrix (polar decomposition through
+ * an SVD, dropping singular values below `max · 3 · ε`), then voxel axes are matched in order
+ * i, j, k to the largest remaining world component, each world axis used once. A voxel axis that
+ * maps to nothing (a rank-deficient affine, where nibabel gives `None`) gets the letter `'?'`.
  *
  * @example `orientationCodes(readNifti(bytes).affine) // 'RAS'`
  */
 export function orientationCodes(affine: Matrix4): OrientationCode {
-  const cols = [0, 1, 2].map((j) => {
-    const c = [affine[0][j], affine[1][j], affine[2][j]];
-    const n = Math.hypot(c[0], c[1], c[2]);
-    return n > 0 ? c.map((v) => v / n) : [0, 0, 0];
-  });
-  const letters = ['', '', ''];
-  const usedWorld = new Set<number>();
-  const usedVoxel = new Set<number>();
-  for (let step = 0; step < 3; step++) {
-    let best = -1;
-    let bi = -1;
-    let bj = -1;
-    for (let j = 0; j < 3; j++) {
-      if (usedVoxel.has(j)) continue;
-      for (let i = 0; i < 3; i++) {
-        if (usedWorld.has(i)) continue;
-        const a = Math.abs(cols[j][i]);
-        if (a > best) {
-          best = a;
-          bi = i;
-          bj = j;
-        }
-      }
-    }
-    usedWorld.add(bi);
-    usedVoxel.add(bj);
-    letters[bj] = cols[bj][bi] >= 0 ? AXIS_LETTERS[bi][0] : AXIS_LETTERS[bi][1];
+  const rs = [0, 1, 2].map((i) => [affine[i][0], affine[i][1], affine[i][2]]);
+  for (let j = 0; j < 3; j++) {
+    const n = Math.hypot(rs[0][j], rs[1][j], rs[2][j]);
+    if (n !== 0) for (let i = 0; i < 3; i++) rs[i][j] /= n;
+  }
+  const { u, s, v } = svd3(rs);
+  const tol = Math.max(...s) * 3 * Number.EPSILON;
+  // r = Σ over kept singular values of u_k v_kᵀ: the closest orthogonal (or partial) matrix.
+  const r = [0, 1, 2].map((i) => [0, 1, 2].map((j) => [0, 1, 2].reduce((acc, k) => (s[k] > tol ? acc + u[i][k] * v[j][k] : acc), 0)));
+  const letters = ['?', '?', '?'];
+  for (let j = 0; j < 3; j++) {
+    const col = [r[0][j], r[1][j], r[2][j]];
+    if (col.every((x) => Math.abs(x) <= 1e-8)) continue; // numpy.allclose(col, 0)
+    let best = 0;
+    for (let i = 1; i < 3; i++) if (Math.abs(col[i]) > Math.abs(col[best])) best = i;
+    letters[j] = col[best] < 0 ? AXIS_LETTERS[best][1] : AXIS_LETTERS[best][0];
+    for (let k = 0; k < 3; k++) r[best][k] = 0;
   }
   return letters.join('');
 }
@@ -82,7 +125,13 @@ function parseCode(code: string): { world: number[]; positive: boolean[] } {
  */
 export function reorientVolume(vol: NiftiVolume, target: OrientationCode): NiftiVolume {
   const want = parseCode(target);
-  const have = parseCode(orientationCodes(vol.affine));
+  const current = orientationCodes(vol.affine);
+  if (current.includes('?')) {
+    throw new ValueError(
+      `reorientVolume: the volume's affine is rank-deficient (orientation '${current}': a voxel axis maps to no world direction), so there is no orientation to change. Fix the affine first.`,
+    );
+  }
+  const have = parseCode(current);
   const perm = [0, 0, 0]; // perm[k] = old voxel axis that becomes new axis k
   const flip = [false, false, false];
   for (let k = 0; k < 3; k++) {
@@ -178,6 +227,9 @@ export function resolveSliceAxis(affine: Matrix4, axis: SliceAxis): 0 | 1 | 2 {
   }
   const codes = orientationCodes(affine);
   const j = [...codes].findIndex((ch) => AXIS_LETTERS[world].includes(ch));
+  if (j < 0) {
+    throw new ValueError(`Slice axis '${axis}' is undefined: the affine (orientation '${codes}') maps no voxel axis to that world direction. Pass a voxel axis 0, 1 or 2 instead.`);
+  }
   return j as 0 | 1 | 2;
 }
 
