@@ -67,12 +67,12 @@ interface UNetWeights {
 
 function weightsOf(net: UNet, copy: (t: tf.Tensor) => tf.Variable): UNetWeights {
   const pair = (m: Conv2d | ConvTranspose2d): ConvWeights => ({ w: copy(m.weight), b: copy(m.bias as tf.Variable) });
-  const double = (block: DoubleConv): ConvWeights[] => [0, 1].map((j) => pair((block.body.at(j) as ConvNormAct).conv));
+  const double = (block: DoubleConv): ConvWeights[] => [0, 1].map((j) => pair((block.body.at(j) as ConvNormAct).conv as Conv2d));
   return {
     encoders: Array.from({ length: net.encoders.length }, (_, i) => double(net.encoders.at(i) as DoubleConv)),
     ups: Array.from({ length: net.ups.length }, (_, i) => pair(net.ups.at(i) as ConvTranspose2d)),
     decoders: Array.from({ length: net.decoders.length }, (_, i) => double(net.decoders.at(i) as DoubleConv)),
-    head: pair(net.head),
+    head: pair(net.head as Conv2d),
   };
 }
 

@@ -9,6 +9,7 @@ export * from './optim/index.js';
 export * from './io/index.js';
 export * from './train/index.js';
 export * from './models/index.js';
+export * from './inferers/index.js';
 export * from './viz/index.js';
 export * from './layers/index.js';
 export * from './losses/index.js';

@@ -13,7 +13,7 @@ import type { FitOptions, OptimizerOptions } from '../train/fit-options.js';
 import type { TrainResult } from '../train/train-loop.js';
 import { checkMaskClasses, requireMask } from './fit-checks.js';
 import { evaluateSegmentation, type SegmentationMetricName } from './segmentation-eval.js';
-import { slidingWindowInference, type SlidingWindowOptions } from './sliding-window.js';
+import { slidingWindowInference, type SlidingWindowOptions } from '../inferers/sliding-window.js';
 import { UNet, type UNetOptions } from './unet.js';
 
 /** Options of {@link UNetSegmenter}: the {@link UNet} options, with `numClasses` in place of `outChannels`. */
@@ -96,57 +96,70 @@ export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
     return this.numClasses === 1 ? tf.sigmoid(logits) : tf.softmax(logits, -1);
   }
 
-  // Pads H and W up to the network's size divisor, runs, and crops back, so any size works.
-  private probaPadded(x: tf.Tensor4D): tf.Tensor4D {
+  // Pads every spatial axis up to the network's size divisor, runs, and crops back, so any size works.
+  private probaPadded(x: tf.Tensor): tf.Tensor {
     const d = this.net.sizeDivisor;
-    const [, h, w] = x.shape;
-    const ph = Math.ceil(h / d) * d - h;
-    const pw = Math.ceil(w / d) * d - w;
-    const input = ph || pw ? tf.pad(x, [[0, 0], [0, ph], [0, pw], [0, 0]]) : x;
+    const spatial = x.shape.slice(1, -1);
+    const extra = spatial.map((s) => Math.ceil(s / d) * d - s);
+    const padded = extra.some((e) => e > 0);
+    const input = padded ? tf.pad(x, [[0, 0], ...extra.map((e) => [0, e] as [number, number]), [0, 0]]) : x;
     const p = this.activate(this.forward(input));
-    return (ph || pw ? tf.slice(p, [0, 0, 0, 0], [x.shape[0], h, w, p.shape[3] as number]) : p) as tf.Tensor4D;
+    return padded ? tf.slice(p, p.shape.map(() => 0), [x.shape[0], ...spatial, p.shape[p.rank - 1]]) : p;
   }
 
   /**
-   * Class probabilities `[B, H, W, numClasses]` (softmax, or sigmoid for binary) in eval mode.
-   * Inputs of any height and width are padded to the network's size divisor and cropped back.
+   * Class probabilities `[B, H, W, numClasses]` (softmax, or sigmoid for binary) in eval mode;
+   * `[B, D, H, W, numClasses]` for a model built with `spatialDims: 3` (NDHWC volumes in).
+   * Inputs of any spatial size are padded to the network's size divisor and cropped back.
    */
-  predictProba(images: tf.Tensor, options: PredictOptions = {}): tf.Tensor4D {
-    assertRank(images, 4, 'UNetSegmenter.predictProba images', 'NHWC');
-    if (images.shape[3] !== this.net.config.inChannels) {
-      throw new ShapeError(`UNetSegmenter expects ${this.net.config.inChannels}-channel images (last axis), but got ${images.shape[3]}.`);
+  predictProba(images: tf.Tensor5D, options?: PredictOptions): tf.Tensor5D;
+  predictProba(images: tf.Tensor, options?: PredictOptions): tf.Tensor4D;
+  predictProba(images: tf.Tensor, options: PredictOptions = {}): tf.Tensor {
+    const three = this.net.config.spatialDims === 3;
+    assertRank(images, three ? 5 : 4, 'UNetSegmenter.predictProba images', three ? 'NDHWC' : 'NHWC');
+    const channels = images.shape[images.rank - 1];
+    if (channels !== this.net.config.inChannels) {
+      throw new ShapeError(`UNetSegmenter expects ${this.net.config.inChannels}-channel inputs (last axis), but got ${channels}.`);
     }
     const wasTraining = this.training;
     this.eval();
     try {
       return tf.tidy(() => {
-        const run = (x: tf.Tensor4D): tf.Tensor4D =>
-          options.slidingWindow ? slidingWindowInference(x, (w) => this.probaPadded(w), options.slidingWindow) : this.probaPadded(x);
+        const run = (x: tf.Tensor): tf.Tensor =>
+          options.slidingWindow
+            ? slidingWindowInference(x, (w: tf.Tensor) => this.probaPadded(w), options.slidingWindow)
+            : this.probaPadded(x);
         const batch = options.batchSize ?? 8;
         const n = images.shape[0] as number;
-        const parts: tf.Tensor4D[] = [];
+        const parts: tf.Tensor[] = [];
         for (let i = 0; i < n; i += batch) {
-          const x = tf.slice(images, [i, 0, 0, 0], [Math.min(batch, n - i), -1, -1, -1]) as tf.Tensor4D;
+          const x = tf.slice(images, images.shape.map((_, a) => (a === 0 ? i : 0)), images.shape.map((v, a) => (a === 0 ? Math.min(batch, n - i) : v)));
           if (!options.flipTTA) {
             parts.push(run(x));
             continue;
           }
-          const flipH = (t: tf.Tensor4D) => tf.reverse(t, 2) as tf.Tensor4D;
-          const flipV = (t: tf.Tensor4D) => tf.reverse(t, 1) as tf.Tensor4D;
-          parts.push(tf.div(tf.addN([run(x), flipH(run(flipH(x))), flipV(run(flipV(x)))]), 3) as tf.Tensor4D);
+          // The input and its mirror image along each spatial axis, predictions mirrored back and averaged.
+          const axes = images.shape.slice(1, -1).map((_, a) => a + 1);
+          const runs = [run(x), ...axes.map((a) => tf.reverse(run(tf.reverse(x, a)), a))];
+          parts.push(tf.div(tf.addN(runs), runs.length));
         }
-        return (parts.length === 1 ? parts[0] : tf.concat(parts, 0)) as tf.Tensor4D;
+        return parts.length === 1 ? parts[0] : tf.concat(parts, 0);
       });
     } finally {
       this.train(wasTraining);
     }
   }
 
-  /** Label maps `[B, H, W]` (int32): argmax of the probabilities, or probability > 0.5 for binary. */
-  predict(images: tf.Tensor, options: PredictOptions = {}): tf.Tensor3D {
+  /**
+   * Label maps `[B, H, W]` (int32): argmax of the probabilities, or probability > 0.5 for binary;
+   * `[B, D, H, W]` for a 3-D model.
+   */
+  predict(images: tf.Tensor5D, options?: PredictOptions): tf.Tensor4D;
+  predict(images: tf.Tensor, options?: PredictOptions): tf.Tensor3D;
+  predict(images: tf.Tensor, options: PredictOptions = {}): tf.Tensor {
     return tf.tidy(() => {
-      const p = this.predictProba(images, options);
-      return (this.numClasses === 1 ? tf.cast(tf.greater(tf.squeeze(p, [3]), 0.5), 'int32') : tf.argMax(p, -1)) as tf.Tensor3D;
+      const p = this.predictProba(images, options) as tf.Tensor;
+      return this.numClasses === 1 ? tf.cast(tf.greater(tf.squeeze(p, [p.rank - 1]), 0.5), 'int32') : tf.argMax(p, -1);
     });
   }
 

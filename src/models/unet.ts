@@ -4,6 +4,9 @@ import { Module } from '../core/module.js';
 import { assertRank } from '../core/shape.js';
 import { toGenerator, type SeedLike } from '../core/random.js';
 import { Conv2d } from '../layers/conv2d.js';
+import { Conv3d } from '../layers/conv3d.js';
+import { ConvTranspose3d } from '../layers/conv-transpose3d.js';
+import { MaxPool3d } from '../layers/max-pool3d.js';
 import { ConvNormAct } from '../layers/conv-norm-act.js';
 import { ConvTranspose2d } from '../layers/conv-transpose2d.js';
 import type { ActivationKind, NormKind } from '../layers/factories.js';
@@ -36,6 +39,12 @@ export interface UNetOptions {
   upsample?: 'transpose' | 'nearest' | 'bilinear';
   /** Seed for weight initialisation and dropout. */
   seed?: SeedLike;
+  /**
+   * 2 (default): NHWC images with Conv2d/BatchNorm2d/… layers; 3: NDHWC volumes with the
+   * Conv3d/BatchNorm3d/… layers (MONAI's `spatial_dims`). The state-dict keys are the same.
+   * With `upsample: 'bilinear'` and 3 the resize is trilinear.
+   */
+  spatialDims?: 2 | 3;
 }
 
 /** Two {@link ConvNormAct} units, optionally with a residual connection around them. */
@@ -43,19 +52,21 @@ export class DoubleConv extends Module<tf.Tensor, tf.Tensor> {
   /** The two conv units. */
   readonly body: Sequential;
   /** 1×1 projection for the residual path when widths differ (null when identity or no residual). */
-  readonly skip: Conv2d | null;
+  readonly skip: Conv2d | Conv3d | null;
   private readonly residual: boolean;
 
-  constructor(inChannels: number, outChannels: number, options: Pick<UNetOptions, 'norm' | 'groups' | 'activation' | 'dropout' | 'residual' | 'seed'> = {}) {
+  constructor(inChannels: number, outChannels: number, options: Pick<UNetOptions, 'norm' | 'groups' | 'activation' | 'dropout' | 'residual' | 'seed' | 'spatialDims'> = {}) {
     super();
-    const unit = { norm: options.norm, groups: options.groups, activation: options.activation, seed: options.seed };
+    const unit = { norm: options.norm, groups: options.groups, activation: options.activation, seed: options.seed, spatialDims: options.spatialDims };
     this.body = this.registerModule('body', new Sequential(
       new ConvNormAct(inChannels, outChannels, { ...unit, dropout: options.dropout }),
       new ConvNormAct(outChannels, outChannels, unit),
     ));
     this.residual = options.residual ?? false;
     this.skip = this.residual && inChannels !== outChannels
-      ? this.registerModule('skip', new Conv2d(inChannels, outChannels, 1, { seed: options.seed }))
+      ? this.registerModule('skip', options.spatialDims === 3
+        ? new Conv3d(inChannels, outChannels, 1, { seed: options.seed })
+        : new Conv2d(inChannels, outChannels, 1, { seed: options.seed }))
       : null;
   }
 
@@ -69,14 +80,15 @@ export class DoubleConv extends Module<tf.Tensor, tf.Tensor> {
 }
 
 /**
- * A 2-D U-Net (Ronneberger et al., 2015) over NHWC images: an encoder of double-conv blocks with
+ * A U-Net (Ronneberger et al., 2015) over NHWC images, or NDHWC volumes with `spatialDims: 3`
+ * (Çiçek et al., 2016): an encoder of double-conv blocks with
  * 2×2 max-pooling, a bottleneck, and a decoder that upsamples, concatenates the encoder's skip
  * features and applies a double-conv block, ending in a 1×1 conv to `outChannels` (logits).
  *
  * Children: `encoders.<i>` (one {@link DoubleConv} per level, the last being the bottleneck),
  * `ups.<i>` and `decoders.<i>` (from the deepest level up), and `head`.
  *
- * Input height and width must be divisible by 2^(levels − 1).
+ * Input height and width (and depth in 3-D) must be divisible by 2^(levels − 1).
  *
  * @example
  * ```ts
@@ -94,8 +106,8 @@ export class UNet extends Module<tf.Tensor, tf.Tensor> {
   /** Decoder blocks, deepest first. */
   readonly decoders: Sequential;
   /** Final 1×1 convolution to `outChannels`. */
-  readonly head: Conv2d;
-  private readonly pool = new MaxPool2d(2);
+  readonly head: Conv2d | Conv3d;
+  private readonly pool: MaxPool2d | MaxPool3d;
 
   constructor(options: UNetOptions) {
     super();
@@ -116,9 +128,16 @@ export class UNet extends Module<tf.Tensor, tf.Tensor> {
       residual: options.residual ?? false,
       dropout: options.dropout ?? 0,
       upsample: options.upsample ?? 'transpose',
+      spatialDims: options.spatialDims ?? 2,
     };
+    if (this.config.spatialDims !== 2 && this.config.spatialDims !== 3) {
+      throw new ValueError(`UNet spatialDims must be 2 or 3, but got ${String(this.config.spatialDims)}.`);
+    }
+    const three = this.config.spatialDims === 3;
+    this.pool = three ? new MaxPool3d(2) : new MaxPool2d(2);
+    const conv1 = (a: number, b: number, seed: SeedLike) => (three ? new Conv3d(a, b, 1, { seed }) : new Conv2d(a, b, 1, { seed }));
     const gen = toGenerator(options.seed);
-    const block = { norm: this.config.norm, groups: this.config.groups, activation: this.config.activation, residual: this.config.residual, dropout: this.config.dropout, seed: gen };
+    const block = { norm: this.config.norm, groups: this.config.groups, activation: this.config.activation, residual: this.config.residual, dropout: this.config.dropout, seed: gen, spatialDims: this.config.spatialDims };
     this.encoders = this.registerModule('encoders', new Sequential(
       ...channels.map((c, i) => new DoubleConv(i === 0 ? options.inChannels : channels[i - 1], c, block)),
     ));
@@ -127,14 +146,15 @@ export class UNet extends Module<tf.Tensor, tf.Tensor> {
     for (let i = channels.length - 2; i >= 0; i--) {
       const deep = channels[i + 1];
       const width = channels[i];
+      const resizeMode = this.config.upsample === 'bilinear' && three ? 'trilinear' : this.config.upsample;
       ups.push(this.config.upsample === 'transpose'
-        ? new ConvTranspose2d(deep, width, 2, { stride: 2, seed: gen })
-        : new Sequential(new Upsample({ scaleFactor: 2, mode: this.config.upsample }), new Conv2d(deep, width, 1, { seed: gen })));
+        ? (three ? new ConvTranspose3d(deep, width, 2, { stride: 2, seed: gen }) : new ConvTranspose2d(deep, width, 2, { stride: 2, seed: gen }))
+        : new Sequential(new Upsample({ scaleFactor: 2, mode: resizeMode as 'nearest' | 'bilinear' | 'trilinear' }), conv1(deep, width, gen)));
       decoders.push(new DoubleConv(2 * width, width, block));
     }
     this.ups = this.registerModule('ups', new Sequential(...ups));
     this.decoders = this.registerModule('decoders', new Sequential(...decoders));
-    this.head = this.registerModule('head', new Conv2d(channels[0], options.outChannels, 1, { seed: gen }));
+    this.head = this.registerModule('head', conv1(channels[0], options.outChannels, gen));
   }
 
   /** The factor input sizes must be divisible by (2^(levels − 1)). */
@@ -143,13 +163,16 @@ export class UNet extends Module<tf.Tensor, tf.Tensor> {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
-    assertRank(x, 4, 'UNet input', 'NHWC');
+    const three = this.config.spatialDims === 3;
+    assertRank(x, three ? 5 : 4, 'UNet input', three ? 'NDHWC' : 'NHWC');
     const d = this.sizeDivisor;
-    const [, height, width, channels] = x.shape as number[];
-    if (height % d !== 0 || width % d !== 0) {
+    const spatial = x.shape.slice(1, -1);
+    const channels = x.shape[x.rank - 1];
+    if (spatial.some((s) => s % d !== 0)) {
       throw new ShapeError(
-        `UNet input height and width must be divisible by ${d} (${this.config.channels.length - 1} downsamplings), ` +
-          `but got ${height}×${width}. Pad or crop the image, or use sliding-window inference.`,
+        `UNet input ${three ? 'depth, height and width' : 'height and width'} must be divisible by ${d} ` +
+          `(${this.config.channels.length - 1} downsamplings), but got ${spatial.join('×')}. ` +
+          'Pad or crop the input, or use sliding-window inference.',
       );
     }
     if (channels !== this.config.inChannels) {
@@ -166,7 +189,7 @@ export class UNet extends Module<tf.Tensor, tf.Tensor> {
       }
       for (let j = 0; j < this.decoders.length; j++) {
         const skip = skips[skips.length - 1 - j];
-        h = this.decoders.at(j).forward(tf.concat([skip, this.ups.at(j).forward(h)], 3));
+        h = this.decoders.at(j).forward(tf.concat([skip, this.ups.at(j).forward(h)], -1));
       }
       return this.head.forward(h);
     });
