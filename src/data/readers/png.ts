@@ -121,7 +121,8 @@ function unpackBits(packed: Uint8Array, width: number, height: number, depth: nu
  *
  * - 8-bit → `Uint8Array`, 16-bit → `Uint16Array` (`bitDepth` 8 or 16);
  * - 1/2/4-bit greyscale → one `Uint8Array` value per pixel, unscaled (`bitDepth` says the range);
- * - palette images → expanded to RGB (or RGBA when the palette has transparency), 8-bit;
+ * - palette images (colour type 3) → expanded to RGB (or RGBA when the palette has transparency),
+ *   8-bit; a suggested palette (PLTE) in a truecolour image is ignored, as the PNG spec says;
  * - grey, grey+alpha, RGB and RGBA keep 1, 2, 3 and 4 channels.
  *
  * A `tRNS` colour key on grey/RGB images is not turned into alpha. Before decoding, the chunk
@@ -154,7 +155,9 @@ export function readPng(input: BytesLike, options: ReadPngOptions = {}): ImageDa
   }
   const png = guard(FORMAT, name, 'fast-png', () => decodePng(bytes));
   if (png.width !== width || png.height !== height) throw formatError(FORMAT, name, 'fast-png disagrees with IHDR on the image size');
-  if (png.palette) {
+  // Only colour type 3 is indexed. Truecolour images (types 2 and 6) may carry a PLTE chunk as a
+  // suggested quantisation palette (PNG spec 11.2.3); their samples are colours already.
+  if (colorType === 3 && png.palette) {
     const palette = png.palette;
     const rgb = guard(FORMAT, name, 'palette expansion', () => convertIndexedToRgb(png));
     const ch = palette.length > 0 ? palette[0].length : 3;
