@@ -8,6 +8,12 @@ import {
   type SchedulerConfig,
   type SchedulerStepOutput,
 } from './scheduler-base.js';
+import {
+  parseDiffusersSchedulerConfig,
+  toDiffusersSchedulerConfig,
+  type DiffusersSchedulerConfig,
+  type FromDiffusersConfigOptions,
+} from './diffusers-config.js';
 
 /** Options of {@link DDIMScheduler}: the shared {@link SchedulerConfig} plus `setAlphaToOne`. */
 export interface DDIMSchedulerConfig extends SchedulerConfig {
@@ -64,6 +70,30 @@ export interface DDIMStepOptions {
 export class DDIMScheduler extends DiffusionScheduler<ResolvedDDIMSchedulerConfig> {
   /** ᾱ used after the last step: 1 if `setAlphaToOne`, else ᾱ₀. */
   readonly finalAlphaCumprod: number;
+
+  /**
+   * A scheduler from a diffusers `scheduler_config.json` (its text or parsed object), written by
+   * diffusers' DDIMScheduler or by another scheduler class (as diffusers' `from_config` allows): every
+   * key DDIMScheduler takes is translated from snake_case; keys it does not take are skipped (or throw,
+   * with `{ unknownKeys: 'error' }`); values medvae cannot honour throw a {@link ValueError}.
+   *
+   * @example
+   * ```ts
+   * const scheduler = DDIMScheduler.fromDiffusersConfig(await fs.readFile('scheduler/scheduler_config.json', 'utf8'));
+   * ```
+   */
+  static fromDiffusersConfig(json: string | DiffusersSchedulerConfig, options: FromDiffusersConfigOptions = {}): DDIMScheduler {
+    return new DDIMScheduler(parseDiffusersSchedulerConfig(json, 'DDIMScheduler', options).config as DDIMSchedulerConfig);
+  }
+
+  /**
+   * This scheduler's configuration as diffusers' DDIMScheduler writes it (snake_case keys,
+   * `_class_name`, `_diffusers_version`); `JSON.stringify(config, null, 2)` is a
+   * `scheduler_config.json` that diffusers' `DDIMScheduler.from_config` loads unchanged.
+   */
+  toDiffusersConfig(): DiffusersSchedulerConfig {
+    return toDiffusersSchedulerConfig(this.config, 'DDIMScheduler');
+  }
 
   /** @param config - see {@link DDIMSchedulerConfig}; defaults as diffusers. */
   constructor(config: DDIMSchedulerConfig = {}) {

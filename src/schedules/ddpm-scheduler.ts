@@ -8,6 +8,12 @@ import {
   type SchedulerConfig,
   type SchedulerStepOutput,
 } from './scheduler-base.js';
+import {
+  parseDiffusersSchedulerConfig,
+  toDiffusersSchedulerConfig,
+  type DiffusersSchedulerConfig,
+  type FromDiffusersConfigOptions,
+} from './diffusers-config.js';
 
 /**
  * The variance of the reverse step p(x_{t−1} | x_t) (diffusers' `variance_type`):
@@ -70,6 +76,30 @@ export interface DDPMStepOptions {
  * ```
  */
 export class DDPMScheduler extends DiffusionScheduler<ResolvedDDPMSchedulerConfig> {
+  /**
+   * A scheduler from a diffusers `scheduler_config.json` (its text or parsed object), written by
+   * diffusers' DDPMScheduler or by another scheduler class (as diffusers' `from_config` allows): every
+   * key DDPMScheduler takes is translated from snake_case; keys it does not take are skipped (or throw,
+   * with `{ unknownKeys: 'error' }`); values medvae cannot honour throw a {@link ValueError}.
+   *
+   * @example
+   * ```ts
+   * const scheduler = DDPMScheduler.fromDiffusersConfig(await fs.readFile('scheduler/scheduler_config.json', 'utf8'));
+   * ```
+   */
+  static fromDiffusersConfig(json: string | DiffusersSchedulerConfig, options: FromDiffusersConfigOptions = {}): DDPMScheduler {
+    return new DDPMScheduler(parseDiffusersSchedulerConfig(json, 'DDPMScheduler', options).config as DDPMSchedulerConfig);
+  }
+
+  /**
+   * This scheduler's configuration as diffusers' DDPMScheduler writes it (snake_case keys,
+   * `_class_name`, `_diffusers_version`); `JSON.stringify(config, null, 2)` is a
+   * `scheduler_config.json` that diffusers' `DDPMScheduler.from_config` loads unchanged.
+   */
+  toDiffusersConfig(): DiffusersSchedulerConfig {
+    return toDiffusersSchedulerConfig(this.config, 'DDPMScheduler');
+  }
+
   /** @param config - see {@link DDPMSchedulerConfig}; defaults as diffusers. */
   constructor(config: DDPMSchedulerConfig = {}) {
     const varianceType = config.varianceType ?? 'fixed_small';

@@ -8,3 +8,4 @@ export * from './scheduler-base.js';
 export * from './ddpm-scheduler.js';
 export * from './ddim-scheduler.js';
 export * from './min-snr.js';
+export * from './diffusers-config.js';
