@@ -277,7 +277,10 @@ describe('exportOnnx: DiffusionUNet / DDPM in onnxruntime-node', () => {
     ema.copyTo();
     await compareDiffusion(ddpm.unet, [3, 30], null, withEma);
     ema.restore();
-    expect(new TextDecoder('latin1').decode(withEma)).toContain('prediction_type');
+    const text = new TextDecoder('latin1').decode(withEma);
+    expect(text).toContain('prediction_type');
+    expect(text).toContain('scheduler_config');
+    expect(text).toContain('"_class_name":"DDPMScheduler"');
     ddpm.dispose();
   });
 });

@@ -60,6 +60,8 @@ export type OnnxExportable = UNetSegmenter | UNet | DiffusionUNet | DDPM | Modul
  * - {@link DiffusionUNet} / {@link DDPM}: `sample` `[batch, inChannels, height, width]` (float32),
  *   `timestep` `[batch]` (float32) and, for a class-conditional network, `class_labels` `[batch]`
  *   (int64, −1 for unconditional) → `out_sample` `[batch, outChannels, height, width]`.
+ *   A DDPM's file also stores, in `metadata_props`, its `prediction_type` and its scheduler as
+ *   diffusers' `scheduler_config.json` (`scheduler_config`), so a runtime can sample with it.
  * - any other module made of supported layers: `input` → `output`, with `inChannels` (and
  *   `spatialDims: 3` for volumes) given.
  *
@@ -84,11 +86,13 @@ export function exportOnnx(model: OnnxExportable, options: OnnxExportOptions = {
   }
   if (model instanceof DDPM) {
     const ema = (options.useEma ?? true) ? model.ema : null;
-    if (!ema) return exportDiffusion(model.unet, model, options, { predictionType: model.config.predictionType });
+    // The sampler's settings travel with the network, in the form diffusers reads.
+    const extra = { predictionType: model.config.predictionType, schedulerConfig: JSON.stringify(model.scheduler.toDiffusersConfig()) };
+    if (!ema) return exportDiffusion(model.unet, model, options, extra);
     ema.store();
     ema.copyTo();
     try {
-      return exportDiffusion(model.unet, model, options, { predictionType: model.config.predictionType });
+      return exportDiffusion(model.unet, model, options, extra);
     } finally {
       ema.restore();
     }
