@@ -16,12 +16,12 @@ from torch import nn
 import torch.nn.functional as F
 
 
-def make_norm(kind: str, channels: int, groups: int = 8) -> nn.Module:
-    """medvae's ``createNorm2d``: batch, affine instance, group (largest divisor ≤ groups) or none."""
+def make_norm(kind: str, channels: int, groups: int = 8, dims: int = 2) -> nn.Module:
+    """medvae's ``createNorm``: batch, affine instance, group (largest divisor ≤ groups) or none; 2-D or 3-D."""
     if kind == "batch":
-        return nn.BatchNorm2d(channels)
+        return nn.BatchNorm3d(channels) if dims == 3 else nn.BatchNorm2d(channels)
     if kind == "instance":
-        return nn.InstanceNorm2d(channels, affine=True)
+        return nn.InstanceNorm3d(channels, affine=True) if dims == 3 else nn.InstanceNorm2d(channels, affine=True)
     if kind == "group":
         g = min(groups, channels)
         while channels % g != 0:
@@ -48,15 +48,16 @@ def make_act(kind: str, negative_slope: float = 0.01) -> nn.Module:
 
 
 class ConvNormAct(nn.Module):
-    """Conv → norm → activation (→ dropout); the conv has a bias only before group norm or none."""
+    """Conv → norm → activation (→ dropout); the conv has a bias only before group norm or none (2-D or 3-D)."""
 
     def __init__(self, cin: int, cout: int, kernel_size: int = 3, stride: int = 1, padding: Optional[int] = None,
                  norm: str = "batch", groups: int = 8, activation: str = "relu", negative_slope: float = 0.01,
-                 dropout: float = 0.0):
+                 dropout: float = 0.0, dims: int = 2):
         super().__init__()
         pad = (kernel_size - 1) // 2 if padding is None else padding
-        self.conv = nn.Conv2d(cin, cout, kernel_size, stride=stride, padding=pad, bias=norm in ("none", "group"))
-        self.norm = make_norm(norm, cout, groups)
+        conv = nn.Conv3d if dims == 3 else nn.Conv2d
+        self.conv = conv(cin, cout, kernel_size, stride=stride, padding=pad, bias=norm in ("none", "group"))
+        self.norm = make_norm(norm, cout, groups, dims)
         self.act = make_act(activation, negative_slope)
         self.drop = nn.Dropout(dropout) if dropout else None
 
@@ -186,10 +187,10 @@ class SelfAttention2d(nn.Module):
 
 
 def upsample(x: torch.Tensor, mode: str) -> torch.Tensor:
-    """×2 resize as medvae's ``Upsample`` (nearest, or bilinear with half-pixel centres)."""
+    """×2 resize as medvae's ``Upsample`` (nearest, or (tri)linear with half-pixel centres)."""
     if mode == "nearest":
         return F.interpolate(x, scale_factor=2, mode="nearest")
-    return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+    return F.interpolate(x, scale_factor=2, mode="trilinear" if x.dim() == 5 else "bilinear", align_corners=False)
 
 
 class Upsample(nn.Module):

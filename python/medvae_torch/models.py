@@ -39,10 +39,11 @@ class DoubleConv(nn.Module):
 
     def __init__(self, cin: int, cout: int, cfg: Config):
         super().__init__()
-        unit = dict(norm=cfg["norm"], groups=cfg["groups"], activation=cfg["activation"])
+        dims = cfg.get("spatialDims", 2)
+        unit = dict(norm=cfg["norm"], groups=cfg["groups"], activation=cfg["activation"], dims=dims)
         self.body = nn.Sequential(ConvNormAct(cin, cout, dropout=cfg["dropout"], **unit), ConvNormAct(cout, cout, **unit))
         self.residual = bool(cfg["residual"])
-        self.skip = nn.Conv2d(cin, cout, 1) if self.residual and cin != cout else None
+        self.skip = (nn.Conv3d if dims == 3 else nn.Conv2d)(cin, cout, 1) if self.residual and cin != cout else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.body(x)
@@ -52,25 +53,34 @@ class DoubleConv(nn.Module):
 
 
 class UNet(nn.Module):
-    """medvae's ``UNet``: double-conv encoder with max-pooling, upsample + concat + double-conv decoder, 1×1 head."""
+    """medvae's ``UNet``: double-conv encoder with max-pooling, upsample + concat + double-conv decoder, 1×1 head.
+
+    2-D (NCHW) or, with ``spatialDims`` 3, 3-D (NCDHW).
+    """
 
     def __init__(self, cfg: Config):
         super().__init__()
         ch: List[int] = cfg["channels"]
         self.config = dict(cfg)
+        dims = cfg.get("spatialDims", 2)
+        if dims not in (2, 3):
+            raise ValueError(f"UNet spatialDims must be 2 or 3, got {dims}")
+        conv = nn.Conv3d if dims == 3 else nn.Conv2d
+        deconv = nn.ConvTranspose3d if dims == 3 else nn.ConvTranspose2d
+        self.pool = F.max_pool3d if dims == 3 else F.max_pool2d
         self.encoders = nn.Sequential(*[DoubleConv(cfg["inChannels"] if i == 0 else ch[i - 1], c, cfg) for i, c in enumerate(ch)])
         ups: List[nn.Module] = []
         decs: List[nn.Module] = []
         for i in range(len(ch) - 2, -1, -1):
             deep, width = ch[i + 1], ch[i]
             if cfg["upsample"] == "transpose":
-                ups.append(nn.ConvTranspose2d(deep, width, 2, stride=2))
+                ups.append(deconv(deep, width, 2, stride=2))
             else:
-                ups.append(nn.Sequential(Upsample(cfg["upsample"]), nn.Conv2d(deep, width, 1)))
+                ups.append(nn.Sequential(Upsample(cfg["upsample"]), conv(deep, width, 1)))
             decs.append(DoubleConv(2 * width, width, cfg))
         self.ups = nn.Sequential(*ups)
         self.decoders = nn.Sequential(*decs)
-        self.head = nn.Conv2d(ch[0], cfg["outChannels"], 1)
+        self.head = conv(ch[0], cfg["outChannels"], 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips: List[torch.Tensor] = []
@@ -78,7 +88,7 @@ class UNet(nn.Module):
         n = len(self.encoders)
         for i, enc in enumerate(self.encoders):
             if i > 0:
-                h = F.max_pool2d(h, 2)
+                h = self.pool(h, 2)
             h = enc(h)
             if i < n - 1:
                 skips.append(h)

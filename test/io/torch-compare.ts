@@ -4,9 +4,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 import { DCGAN, DDPM, VAE, type TorchExportable } from '../../src/index.js';
 
-/** NCHW → NHWC for rank-4 tensors; other ranks unchanged (a new tensor either way). */
+/** Channels first → channels last (NCHW → NHWC, NCDHW → NDHWC); other ranks unchanged (a new tensor either way). */
 export function toNhwc(t: tf.Tensor): tf.Tensor {
-  return t.rank === 4 ? tf.transpose(t, [0, 2, 3, 1]) : t.clone();
+  if (t.rank === 4) return tf.transpose(t, [0, 2, 3, 1]);
+  if (t.rank === 5) return tf.transpose(t, [0, 2, 3, 4, 1]);
+  return t.clone();
 }
 
 /** Named outputs of medvae's model for the inputs `inputs` (NHWC), as the fixture names them. */

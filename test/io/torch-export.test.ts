@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FileFormatError,
+  Generator,
   StateDictError,
   UNet,
   UNetSegmenter,
@@ -59,7 +60,6 @@ describe('export to PyTorch (fixtures made by python/medvae_torch with torch 1.1
   it('the committed exports are what exportTorch writes for the same seeded, warmed-up models', async () => {
     for (const c of TORCH_CASES) {
       const model = c.build();
-      const { Generator } = await import('../../src/index.js');
       c.warm(model, new Generator(100));
       model.eval();
       const dir = join(scratch, `again-${c.name}`);
@@ -85,7 +85,10 @@ describe('exportTorch / importTorch round trip', () => {
   it('writes PyTorch layouts (OIHW conv, IOHW transposed conv, [out, in] linear) and imports them back exactly, without leaks', async () => {
     const net = new UNet({ inChannels: 2, outChannels: 3, channels: [4, 8], seed: 3 });
     const dir = join(scratch, 'unet');
+    const start = tf.memory().numTensors;
     await exportTorch(net, dir);
+    await exportTorch(net, dir);
+    expect(tf.memory().numTensors).toBe(start);
     const { tensors } = await loadSafetensors(join(dir, 'model.safetensors'));
     expect(tensors['encoders.0.body.0.conv.weight'].shape).toEqual([4, 2, 3, 3]);
     expect(tensors['ups.0.weight'].shape).toEqual([8, 4, 2, 2]);
