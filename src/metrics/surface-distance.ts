@@ -193,10 +193,12 @@ function surfaceMetricTable(
  * each direction's distances are summarised by their maximum (or `percentile`), and the larger of
  * the two directions is reported (only prediction → target when `directed`).
  *
- * An empty prediction or an empty target gives NaN (skipped by the reduction). MONAI gives inf when
- * only the target is empty and nan when the prediction is: a distance to a surface that does not
- * exist is undefined, not infinitely bad, and an inf would turn every mean into inf. Count such
- * cases separately (e.g. with {@link computeDice} and `ignoreEmpty: false`).
+ * An empty prediction or an empty target gives NaN (skipped by the reduction). This is medvae's
+ * choice and differs from MONAI: MONAI 1.4 and 1.5 return inf (with a warning) when exactly one of
+ * prediction and target is empty — an empty prediction included — and nan only when both are.
+ * medvae reports NaN because a distance to a surface that does not exist is undefined, not
+ * infinitely bad, and an inf would turn every mean into inf. Count such cases separately (e.g.
+ * with {@link computeDice} and `ignoreEmpty: false`).
  *
  * @param pred - binarised prediction, one-hot `[B, H, W, C]` (or `[B, D, H, W, C]`), or a label map with `numClasses`.
  * @param target - ground truth, same form.
@@ -237,7 +239,8 @@ export function hausdorffDistance95<R extends MetricReduction = 'mean'>(
  * (Euclidean): the mean distance from each prediction surface voxel to the target surface, or,
  * with `symmetric`, the mean over both directions' distances pooled together.
  *
- * An empty prediction or target gives NaN, for the reasons given at {@link hausdorffDistance}.
+ * An empty prediction or target gives NaN, for the reasons given at {@link hausdorffDistance}
+ * (MONAI 1.4/1.5 give inf when exactly one of them is empty).
  *
  * @returns by `reduction` (default `'mean'`: one number); `'none'` gives `[B][C]`, see {@link MetricReduction}.
  */
