@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { FileFormatError, ValueError } from '../core/errors.js';
+import { BackendError, FileFormatError, ValueError } from '../core/errors.js';
 import { nodeFs, writeFileAtomic } from './node-fs.js';
 
 /** Element types of the safetensors format that medvae reads. */
@@ -9,7 +9,11 @@ const BYTES: Record<SafetensorsDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 
 
 /** The contents of a safetensors file: tensors by name, and the free-form string metadata. */
 export interface SafetensorsContent {
-  /** Tensors by name (float types become float32, integer types int32, BOOL bool). The caller owns them. */
+  /**
+   * Tensors by name (float types become float32, integer types int32, BOOL bool). The caller owns
+   * them. The object has no prototype, so every name (`__proto__`, `constructor`, ...) is an own
+   * key like any other: iterate with `Object.keys`/`Object.entries`, not methods of the object.
+   */
   tensors: Record<string, tf.Tensor>;
   /** The `__metadata__` map of the header (empty when absent). */
   metadata: Record<string, string>;
@@ -25,7 +29,8 @@ const MAX_HEADER_BYTES = 100 * 1024 * 1024;
  */
 export function encodeSafetensors(tensors: Record<string, tf.Tensor>, metadata: Record<string, string> = {}): Uint8Array {
   const names = Object.keys(tensors).sort();
-  const header: Record<string, unknown> = {};
+  // No prototype: a tensor named `__proto__` is a key, not a prototype change.
+  const header = Object.create(null) as Record<string, unknown>;
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   const chunks: Uint8Array[] = [];
   let offset = 0;
@@ -85,7 +90,9 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'safetensors data'):
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('the header is not a JSON object');
   const dataStart = 8 + headerLen;
   const dataLen = bytes.byteLength - dataStart;
-  const tensors: Record<string, tf.Tensor> = {};
+  requireBackend(name);
+  // No prototype: a tensor named `__proto__` must become an entry, not the object's prototype.
+  const tensors = Object.create(null) as Record<string, tf.Tensor>;
   let metadata: Record<string, string> = {};
   try {
     for (const [key, entry] of Object.entries(header as Record<string, unknown>)) {
@@ -112,6 +119,27 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'safetensors data'):
     throw err;
   }
   return { tensors, metadata };
+}
+
+/**
+ * Tensors need an initialised tfjs backend; without one tfjs throws a bare "No backend found in
+ * registry". Say what to do instead, before any tensor is made.
+ */
+function requireBackend(name: string): void {
+  let ok = true;
+  let cause: unknown;
+  try {
+    ok = Boolean(tf.getBackend());
+  } catch (e) {
+    ok = false;
+    cause = e;
+  }
+  if (!ok) {
+    throw new BackendError(
+      `Cannot decode ${name} into tensors: no TensorFlow.js backend is ready. Call \`await useBackend()\` (medvae's default for this platform, or useBackend('cpu' | 'wasm' | 'webgl' | 'webgpu')) before loading weights.`,
+      cause === undefined ? undefined : { cause },
+    );
+  }
 }
 
 function toTensor(raw: Uint8Array, dtype: SafetensorsDType, shape: number[], key: string, fail: (what: string) => never): tf.Tensor {

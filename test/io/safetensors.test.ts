@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,5 +76,37 @@ describe('safetensors', () => {
       { numRuns: 1000, seed: 1 },
     );
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a tensor named __proto__ is an entry, not the prototype of the result (both ways)', () => {
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.tensor1d([4]);
+    const named = Object.create(null) as Record<string, tf.Tensor>;
+    named['__proto__'] = a;
+    named.constructor = b;
+    const bytes = encodeSafetensors(named);
+    const header = new TextDecoder().decode(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))));
+    expect(header).toContain('"__proto__":{"dtype":"F32","shape":[3]');
+    const { tensors } = decodeSafetensors(bytes, 'proto.safetensors');
+    expect(Object.getPrototypeOf(tensors)).toBe(null);
+    expect(Object.keys(tensors).sort()).toEqual(['__proto__', 'constructor']);
+    expect(Array.from(tensors['__proto__'].dataSync())).toEqual([1, 2, 3]);
+    expect(Array.from(tensors.constructor.dataSync())).toEqual([4]);
+    tf.dispose([a, b, ...Object.values(tensors)]);
+  });
+
+  it('decoding before any backend is set up gives a BackendError saying to call useBackend', () => {
+    // A fresh process: only tfjs-core is loaded, so no backend is registered at all.
+    const root = new URL('../../', import.meta.url).pathname;
+    const out = execFileSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'test', 'io', 'safetensors-no-backend.child.ts')], {
+      cwd: root,
+      timeout: 120_000,
+      encoding: 'utf8',
+    });
+    const r = JSON.parse(out.trim().split('\n').pop() as string) as { ok: boolean; name: string; message: string };
+    expect(r.ok).toBe(false);
+    expect(r.name).toBe('BackendError');
+    expect(r.message).toMatch(/Cannot decode w\.safetensors into tensors: no TensorFlow\.js backend is ready\. Call `await useBackend\(\)`/);
+    expect(r.message).not.toMatch(/No backend found in registry/);
   });
 });
