@@ -313,7 +313,10 @@ export abstract class DiffusionScheduler<C extends ResolvedSchedulerConfig = Res
     let x0: tf.Tensor;
     switch (this.config.predictionType) {
       case 'epsilon':
-        x0 = tf.sub(tf.mul(sample, 1 / sqrtA), tf.mul(modelOutput, sqrtB / sqrtA));
+        // (x − √(1−ᾱ)·ε)/√ᾱ, divided last as diffusers does: at ᾱ = 0 (zero-terminal-SNR betas at
+        // t = T − 1) that gives ±inf, clipped to ±clipSampleRange, where multiplying by 1/√ᾱ first
+        // would give inf − inf = NaN.
+        x0 = tf.div(tf.sub(sample, tf.mul(modelOutput, sqrtB)), sqrtA);
         break;
       case 'sample':
         // A copy: the caller disposes the returned x₀ and must not free its own model output.
