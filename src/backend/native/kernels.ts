@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { KernelMaker } from '../kernels/registry.js';
+import { hasNonFinite } from '../kernels/non-finite.js';
 import { asWasmBackend, type KernelArgs, type WasmBackendLike } from '../wasm/kernel-utils.js';
 import { NATIVE_ACTIVATIONS, type NativeActivation, type NativeAddon, type NativeConvGeometry, type NativeEpilogue } from './addon.js';
 
@@ -87,6 +88,16 @@ function epilogueOf(inputs: Record<string, TensorInfo | undefined>, attrs: ConvA
   return { bias: bias != null ? view(backend, bias) : undefined, activation: activation as NativeActivation, leakyreluAlpha: attrs.leakyreluAlpha ?? 0 };
 }
 
+/**
+ * True when a fused ReLU / ReLU6 epilogue would meet NaN: the addon's clamp turns NaN into 0, so
+ * such calls go to the replaced kernel, which keeps NaN (medvae's wasm kernels do).
+ */
+function clampMeetsNonFinite(backend: WasmBackendLike, attrs: ConvAttrs, inputs: readonly (TensorInfo | undefined)[]): boolean {
+  const activation = attrs.activation ?? 'linear';
+  if (activation !== 'relu' && activation !== 'relu6') return false;
+  return inputs.some((t) => t != null && hasNonFinite(view(backend, t)));
+}
+
 /** Runs `body` on a fresh output, freeing the output when the addon throws. */
 function withOutput(backend: WasmBackendLike, shape: number[], body: (out: TensorInfo) => void): TensorInfo {
   const out = backend.makeOutput(shape, 'float32');
@@ -110,6 +121,7 @@ function makeConv2D(addon: NativeAddon, name: string, fallback: Fallback): Kerne
     const g = geometryOf(info, filter.shape);
     if (g === undefined || epilogueOf(inputs, attrs, g.outChannels, undefined) === null) return fallback(args);
     const backend = asWasmBackend(args.backend, name);
+    if (clampMeetsNonFinite(backend, attrs, [x, filter, inputs.bias])) return fallback(args);
     return withOutput(backend, info.outShape, (out) => {
       const ep = epilogueOf(inputs, attrs, g.outChannels, backend) ?? undefined;
       addon.conv2d(view(backend, x), view(backend, filter), view(backend, out), g, ep);
@@ -175,6 +187,7 @@ function makeMatMul(addon: NativeAddon, name: string, fallback: Fallback): Kerne
     if (epilogueOf(inputs, attrs, n, undefined) === null) return fallback(args);
     const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB), m, n];
     const backend = asWasmBackend(args.backend, name);
+    if (clampMeetsNonFinite(backend, attrs, [a, b, inputs.bias])) return fallback(args);
     return withOutput(backend, outShape, (out) => {
       const ep = epilogueOf(inputs, attrs, n, backend) ?? undefined;
       addon.matMul(view(backend, a), view(backend, b), view(backend, out), { batchA, batchB, m, n, k, transposeA, transposeB }, ep);

@@ -10,6 +10,7 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { fusedMatMulConfig } from './fused-mat-mul.js';
 import { identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { clampNanSafeConfig, conv2DNanSafeConfig, fusedConv2DNanSafeConfig, poolNanSafeConfig } from './nan-safe.js';
 import { removeWasmGlueProcessHandlers } from './node-handlers.js';
 import { splitVConfig } from './split-v.js';
 import { sumConfig } from './sum.js';
@@ -44,8 +45,13 @@ export { removeWasmGlueProcessHandlers };
  * - `Sum`: the stock kernel transposes the whole tensor before reducing over leading axes (a bias
  *   gradient sums an NHWC tensor over axes 0–2); medvae's adds the rows in place, in the stock
  *   order and float32 rounding, and leaves other reductions to the stock kernel.
+ * - `Conv2D`, `FusedConv2D`, `MaxPool`, `AvgPool`, `ClipByValue`, `Relu6`: the stock XNNPACK
+ *   kernels clamp their outputs with instructions that turn NaN into the clamp's lower end
+ *   (−Infinity, or 0 after a ReLU), so a NaN or Infinity in a batch vanished on wasm while the cpu
+ *   backend carried it to the loss. medvae's run the stock kernel and, where one pass over the
+ *   data finds NaN or ±Infinity, recompute that call by the cpu backend's rules.
  *
- * The last five are speed-ups only: each falls back to the stock kernel outside the cases it
+ * The last five of the first list are speed-ups only: each falls back to the stock kernel outside the cases it
  * handles and gives the stock kernel's values.
  */
 export const WASM_TRAINING_KERNELS: readonly string[] = [
@@ -59,6 +65,12 @@ export const WASM_TRAINING_KERNELS: readonly string[] = [
   tf.Concat,
   tf.SplitV,
   tf.Sum,
+  tf.Conv2D,
+  tf.FusedConv2D,
+  tf.MaxPool,
+  tf.AvgPool,
+  tf.ClipByValue,
+  tf.Relu6,
 ];
 
 /** The stock config a wrapping kernel falls back to; stock tfjs-backend-wasm always has these. */
@@ -78,6 +90,12 @@ const MAKERS: Readonly<Record<string, KernelMaker>> = {
   [tf.Concat]: (stock) => concatConfig(stockOf(tf.Concat, stock)),
   [tf.SplitV]: (stock) => splitVConfig(stockOf(tf.SplitV, stock)),
   [tf.Sum]: (stock) => sumConfig(stockOf(tf.Sum, stock)),
+  [tf.Conv2D]: (stock) => conv2DNanSafeConfig(stockOf(tf.Conv2D, stock)),
+  [tf.FusedConv2D]: (stock) => fusedConv2DNanSafeConfig(stockOf(tf.FusedConv2D, stock)),
+  [tf.MaxPool]: (stock) => poolNanSafeConfig(tf.MaxPool, stockOf(tf.MaxPool, stock)),
+  [tf.AvgPool]: (stock) => poolNanSafeConfig(tf.AvgPool, stockOf(tf.AvgPool, stock)),
+  [tf.ClipByValue]: (stock) => clampNanSafeConfig(tf.ClipByValue, stockOf(tf.ClipByValue, stock)),
+  [tf.Relu6]: (stock) => clampNanSafeConfig(tf.Relu6, stockOf(tf.Relu6, stock)),
 };
 
 /** True when all of medvae's wasm training kernels are registered. */
