@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Adam, CheckpointLockedError, CheckpointManager, ChecksumError, FileFormatError, Generator, IoError, Module, NonFiniteError,
-  RunMismatchError, encodeSafetensors, loadCheckpoint, saveCheckpoint, type CheckpointTarget,
+  NumericalError, RunMismatchError, encodeSafetensors, loadCheckpoint, saveCheckpoint, trainLoop, type CheckpointTarget,
 } from '../../src/index.js';
 import { setupBackend } from '../helpers/tf.js';
 import { errnoError, injectFsFaults, tryMountTmpfs } from '../io/fs-faults.js';
@@ -408,6 +408,34 @@ describe('a kill at any point of a checkpoint save', () => {
       await m2.close();
     }
     expect(seen.has(2)).toBe(true);
+    run.dispose();
+  });
+});
+
+describe('a poisoned update on the last step of an epoch', () => {
+  it('is never checkpointed: training stops and the previous good checkpoint stays resumable', async () => {
+    const dir = fresh();
+    const path = join(dir, 'ckpt.safetensors');
+    const run = makeRun();
+    const x = tf.ones([3, 4]);
+    // The logged loss is computed before the update, so it is finite even when the update is not.
+    const step = (_batch: number, ctx: { epoch: number; batchIndex: number }) => {
+      const loss = run.opt.minimize(() => tf.mean(tf.square(run.model.forward(x))) as tf.Scalar);
+      const value = loss.dataSync()[0];
+      loss.dispose();
+      if (ctx.epoch === 1 && ctx.batchIndex === 2) run.model.w.assign(tf.fill([4, 2], NaN));
+      return { loss: value };
+    };
+    const err = await capture(
+      trainLoop({ module: run.model, optimizers: { opt: run.opt }, data: () => [0, 1, 2], step, epochs: 3, onProgress: 'none', generator: run.gen, checkpoint: { path } }),
+    );
+    expect(err).toBeInstanceOf(NumericalError);
+    const other = makeRun(4);
+    const restored = await loadCheckpoint(path, other.target);
+    expect(restored.epoch).toBe(0);
+    expect(Array.from(other.model.w.dataSync()).every(Number.isFinite)).toBe(true);
+    x.dispose();
+    other.dispose();
     run.dispose();
   });
 });
