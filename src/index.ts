@@ -10,6 +10,7 @@ export * from './io/index.js';
 export * from './train/index.js';
 export * from './models/index.js';
 export * from './inferers/index.js';
+export * from './volume/index.js';
 export * from './viz/index.js';
 export * from './layers/index.js';
 export * from './losses/index.js';
