@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChecksumError, FileFormatError, IoError, NonFiniteError, StateDictError, UNetSegmenter, loadSavedModel } from '../../src/index.js';
+import { ChecksumError, FileFormatError, IoError, NonFiniteError, StateDictError, UNetSegmenter, loadSavedModel, preflightSaveTarget } from '../../src/index.js';
 import { setupBackend } from '../helpers/tf.js';
 import { errnoError, injectFsFaults, tryMountTmpfs } from './fs-faults.js';
 
@@ -321,5 +321,24 @@ describe('tfjs IO URLs keep working, with checksums', () => {
     const bytes = new Uint8Array(art.weightData as ArrayBuffer);
     bytes[100] ^= 0x10;
     await expect(UNetSegmenter.load('memtest://m1')).rejects.toThrow(ChecksumError);
+  });
+});
+
+describe('save targets are checked before training', () => {
+  it('preflightSaveTarget: a file in the way is ENOTDIR, a read-only parent EROFS, a good target passes and stays clean', async () => {
+    const base = fresh('preflight');
+    writeFileSync(join(base, 'afile'), 'x');
+    await expect(preflightSaveTarget(join(base, 'afile'))).rejects.toMatchObject({ code: 'ENOTDIR', path: join(base, 'afile') });
+    await expect(relu.save(join(base, 'afile'))).rejects.toThrow(IoError);
+    await preflightSaveTarget(join(base, 'out', 'model'));
+    expect(readdirSync(join(base, 'out'))).toEqual([]);
+    const inj = injectFsFaults((c) => (c.op === 'mkdir' ? errnoError('EROFS', c.path) : 'run'));
+    const err = await preflightSaveTarget(join(base, 'ro', 'model')).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    inj.restore();
+    expect(err).toBeInstanceOf(IoError);
+    expect((err as IoError).code).toBe('EROFS');
   });
 });
