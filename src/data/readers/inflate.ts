@@ -12,8 +12,10 @@ import { GrowableBytes } from './byte-budget.js';
  */
 export const MAX_TRAILING_BYTES = 16 * 1024 * 1024;
 
-/** Size of each compressed piece fed to the inflater; bounds one step's output to ~66 MB. */
-const INPUT_CHUNK = 64 * 1024;
+/** Size of each compressed piece fed to the inflater; bounds one step's output to ~17 MB (ratio <= 1032). */
+const INPUT_CHUNK = 16 * 1024;
+/** Piece size while a `keep` head is still awaited: at most ~1 MB of output before the header is judged. */
+const HEAD_CHUNK = 1024;
 
 /** Options of {@link inflateBounded}. */
 export interface InflateOptions {
@@ -188,8 +190,12 @@ export function inflateBounded(bytes: Uint8Array, container: 'gzip' | 'zlib' | '
   try {
     // Every data piece is pushed as non-final, then an empty final push: fflate's gunzip only
     // moves on to a following gzip member after a non-final push.
-    for (let pos = 0; pos < bytes.length; pos += INPUT_CHUNK) {
-      stream.push(bytes.subarray(pos, Math.min(bytes.length, pos + INPUT_CHUNK)), false);
+    // Small pieces until the head has been judged (a bomb's first 64 KiB could already inflate to
+    // 64 MiB), full-size pieces after.
+    for (let pos = 0; pos < bytes.length; ) {
+      const step = o.keep && limit === Infinity ? HEAD_CHUNK : INPUT_CHUNK;
+      stream.push(bytes.subarray(pos, Math.min(bytes.length, pos + step)), false);
+      pos += step;
     }
     stream.push(new Uint8Array(0), true);
   } catch (e) {
