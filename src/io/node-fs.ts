@@ -153,6 +153,24 @@ export async function writeFileAtomic(file: string, data: Uint8Array | string, c
     throw err;
   }
   await fsyncDir(path.dirname(file));
+  await removeStaleTemporaries(file);
+}
+
+/**
+ * Removes `<file>.tmp-<pid>-…` files whose process no longer runs: what a crash in the middle of
+ * {@link writeFileAtomic} leaves behind. Temporaries of live processes (a concurrent writer) stay.
+ * @internal
+ */
+export async function removeStaleTemporaries(file: string): Promise<void> {
+  const { fs, path } = await nodeFs();
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const n of names) {
+    const pid = tempOwner(n, base, '.tmp-');
+    if (pid === undefined || isProcessAlive(pid)) continue;
+    await fs.rm(path.join(dir, n), { force: true }).catch(() => undefined);
+  }
 }
 
 /**

@@ -134,7 +134,7 @@ export async function saveModel(module: AnyModule, target: string, modelConfig: 
     modelTopology: topology,
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }],
   };
-  await replaceDirAtomic(dir, { [WEIGHTS_FILE]: new Uint8Array(buffer), [MODEL_FILE]: JSON.stringify(manifest, null, 2) }, `Saving ${modelConfig.className}`);
+  await replaceDirAtomic(dir, { [WEIGHTS_FILE]: new Uint8Array(buffer), [MODEL_FILE]: JSON.stringify(manifest, null, 2) }, `Saving ${modelConfig.className} to '${dir}'`);
 }
 
 interface RawSave {

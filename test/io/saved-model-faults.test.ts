@@ -114,6 +114,7 @@ describe('model.save is atomic as a whole', () => {
     expect(err).toBeInstanceOf(IoError);
     expect((err as IoError).code).toBe('ENOSPC');
     expect((err as IoError).message).toMatch(/weights\.bin.*ENOSPC.*disk is full/);
+    expect((err as IoError).message).toContain(`Saving UNetSegmenter to '${dir}'`);
     await expectSavedAs(dir, relu);
     expect(readdirSync(join(root, 'enospc'))).toEqual(['model']);
   });

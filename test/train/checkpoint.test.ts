@@ -302,6 +302,20 @@ describe('one run per checkpoint path', () => {
   });
 });
 
+describe('the single-file API (saveCheckpoint)', () => {
+  it('removes temporaries that crashed writers left, and keeps those of live ones', async () => {
+    const dir = fresh();
+    const path = join(dir, 'ckpt.safetensors');
+    const dead = deadPid();
+    writeFileSync(`${path}.tmp-${dead}-lq3-abcdef`, 'half a checkpoint');
+    writeFileSync(`${path}.tmp-${process.ppid}-lq3-abcdef`, 'a live writer');
+    const run = makeRun();
+    await saveCheckpoint(path, run.target, progress(1));
+    expect(readdirSync(dir).sort()).toEqual(['ckpt.safetensors', `ckpt.safetensors.tmp-${process.ppid}-lq3-abcdef`]);
+    run.dispose();
+  });
+});
+
 describe('unwritable targets are found before training, as typed errors', () => {
   it('a checkpoint path that is a directory: EISDIR at open', async () => {
     const path = join(fresh(), 'ckpt.safetensors');
