@@ -14,6 +14,9 @@ export default defineConfig({
     /^@tensorflow\//,
     'webgpu',
     /^node:/,
+    // Optional DICOM codecs (WebAssembly): imported lazily, never bundled into medvae.
+    /^@cornerstonejs\/codec-/,
+    'jpeg-lossless-decoder-js',
   ],
   // nifti-reader-js ships ESM only (its exports map has no "require"), so the CJS build could not
   // load it; bundling it makes both builds self-sufficient.

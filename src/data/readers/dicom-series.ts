@@ -1,5 +1,5 @@
 import { ValueError } from '../../core/errors.js';
-import { DicomImage, readDicom, type ReadDicomOptions } from './dicom.js';
+import { DicomImage, readDicomAsync, type ReadDicomOptions } from './dicom.js';
 import { formatError, readFileBytes, type BytesLike } from './internal.js';
 import type { Matrix4 } from './types.js';
 import { NiftiVolume, type VolumeArray } from './volume.js';
@@ -213,7 +213,7 @@ export async function readDicomSeries(inputs: ReadonlyArray<BytesLike | string>,
     const input = inputs[i];
     const name = typeof input === 'string' ? input : options.names?.[i];
     const bytes = typeof input === 'string' ? await readFileBytes(input) : input;
-    images.push(readDicom(bytes, { maxBytes: options.maxBytes, name }));
+    images.push(await readDicomAsync(bytes, { maxBytes: options.maxBytes, name }));
   }
   return stackDicomSlices(images);
 }

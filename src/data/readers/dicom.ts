@@ -1,16 +1,9 @@
 import dicomParser from 'dicom-parser';
-import { ValueError } from '../../core/errors.js';
-import { decodeRleFrame } from './dicom-rle.js';
-import {
-  checkAlloc,
-  DEFAULT_MAX_BYTES,
-  formatError,
-  guard,
-  inflateCapped,
-  readFileBytes,
-  toBytes,
-  type BytesLike,
-} from './internal.js';
+import { MedvaeError, ValueError } from '../../core/errors.js';
+import { inflateDicomDataset } from './dicom-inflate.js';
+import { isSyncSyntax, readLayout, readPixelsCompressed, readPixelsSync, transferSyntaxOf, type DecodedPixels, type PixelLayout } from './dicom-pixels.js';
+import { dicomCodecPackage } from './dicom-codecs.js';
+import { formatError, readFileBytes, toBytes, type BytesLike } from './internal.js';
 import type { ImageData2D, ReadOptions } from './types.js';
 
 const FORMAT = 'DICOM';
@@ -47,15 +40,20 @@ export const TRANSFER_SYNTAX_NAMES: Readonly<Record<string, string>> = {
   '1.2.840.10008.1.2.5': 'RLE Lossless',
 };
 
-const IMPLICIT_LE = '1.2.840.10008.1.2';
-const EXPLICIT_LE = '1.2.840.10008.1.2.1';
-const DEFLATED_LE = '1.2.840.10008.1.2.1.99';
-const EXPLICIT_BE = '1.2.840.10008.1.2.2';
-const RLE = '1.2.840.10008.1.2.5';
-const NATIVE = new Set([IMPLICIT_LE, EXPLICIT_LE, DEFLATED_LE, EXPLICIT_BE]);
+/**
+ * Default `maxBytes` of the DICOM readers: 512 MiB, the most memory one file may make medvae
+ * allocate from sizes it declares (the inflated dataset of a deflated file, the decoded pixel
+ * array). It is checked before allocating, so a 1 MB deflated file claiming a 1 GiB dataset is
+ * refused at once; pass a larger `maxBytes` for genuinely larger objects.
+ */
+export const DEFAULT_DICOM_MAX_BYTES = 512 * 1024 * 1024;
 
-/** Stored pixel sample arrays a DICOM image can have (by Bits Allocated and Pixel Representation). */
-export type DicomPixelArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array;
+/**
+ * Pixel sample arrays a DICOM image can have: by Bits Allocated and Pixel Representation for
+ * Pixel Data (Uint8Array with values 0/1 for 1-bit data), Float32Array / Float64Array for Float /
+ * Double Float Pixel Data.
+ */
+export type DicomPixelArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
 /** Attributes of {@link DicomImage} that its constructor takes (see the class for their meaning). */
 export type DicomImageField =
@@ -109,15 +107,18 @@ export class DicomImage {
   readonly numberOfFrames: number;
   /** Samples per Pixel (0028,0002): 1 for grey, 3 for colour. */
   readonly samplesPerPixel: number;
-  /** Bits Allocated (0028,0100): 8, 16 or 32. */
+  /** Bits Allocated (0028,0100): 1, 8, 16 or 32; 32 / 64 for Float / Double Float Pixel Data. */
   readonly bitsAllocated: number;
   /** Bits Stored (0028,0101): significant bits; the rest were masked off (or sign-extended). */
   readonly bitsStored: number;
-  /** Pixel Representation (0028,0103): 0 unsigned, 1 two's-complement signed. */
+  /** Pixel Representation (0028,0103): 0 unsigned, 1 two's-complement signed (1 for float pixel data). */
   readonly pixelRepresentation: number;
   /**
-   * Photometric Interpretation (0028,0004). `MONOCHROME1` means high values display dark: medvae
-   * does not invert it, so invert after windowing if that matters for your task.
+   * Photometric Interpretation of `pixelData` as returned. Usually the file's (0028,0004); it
+   * differs where decoding changed the colour space: YCbCr JPEG is decoded to `RGB` (as libjpeg
+   * does), JPEG 2000 `YBR_RCT`/`YBR_ICT` to `RGB` (the codec undoes the colour transform), and
+   * uncompressed `YBR_FULL_422` is expanded to `YBR_FULL`. `MONOCHROME1` means high values display
+   * dark: medvae does not invert it, so invert after windowing if that matters for your task.
    */
   readonly photometricInterpretation: string;
   /**
@@ -246,7 +247,7 @@ function describe(name: string | undefined): string {
   return name ? `'${name}'` : 'the image';
 }
 
-/** Options of {@link readDicom}. */
+/** Options of {@link readDicom} and {@link readDicomAsync}. */
 export interface ReadDicomOptions extends ReadOptions {}
 
 function numbers(ds: dicomParser.DataSet, tag: string): number[] | undefined {
@@ -261,15 +262,77 @@ function firstNumber(ds: dicomParser.DataSet, tag: string): number | undefined {
   return v ? v[0] : undefined;
 }
 
+/** `(gggg,eeee)` from dicom-parser's `xggggeeee` key. */
+function tagLabel(key: string): string {
+  return `(${key.slice(1, 5).toUpperCase()},${key.slice(5, 9).toUpperCase()})`;
+}
+
 /**
- * Reads one DICOM Part 10 file (with the 128-byte preamble and `DICM`) through `dicom-parser`.
+ * dicom-parser throws strings, and plain `{ exception, dataSet }` objects when it fails inside
+ * the dataset; this turns either into a sentence that names the last element read.
+ */
+function explainParserError(e: unknown): string {
+  if (typeof e === 'string') return e;
+  if (e instanceof Error) return e.message;
+  if (e && typeof e === 'object' && 'exception' in e) {
+    const inner = explainParserError((e as { exception: unknown }).exception);
+    const ds = (e as { dataSet?: { elements?: Record<string, unknown> } }).dataSet;
+    const keys = ds?.elements ? Object.keys(ds.elements) : [];
+    const where = keys.length > 0 ? ` after element ${tagLabel(keys[keys.length - 1])} (${keys.length} element(s) read)` : ' before the first element of the dataset';
+    return `${inner}${where}`;
+  }
+  return String(e);
+}
+
+function parse(bytes: Uint8Array, name: string | undefined, maxBytes: number): dicomParser.DataSet {
+  if (bytes.length < 132 || bytes[128] !== 0x44 || bytes[129] !== 0x49 || bytes[130] !== 0x43 || bytes[131] !== 0x4d) {
+    throw formatError(FORMAT, name, `no "DICM" marker at byte 128 (${bytes.length} bytes)`, 'Only DICOM Part 10 files are read; the file is not DICOM, or is a raw dataset without the file meta header.');
+  }
+  try {
+    return dicomParser.parseDicom(bytes, {
+      inflater: (arr: Uint8Array, position: number) => inflateDicomDataset(arr, position, FORMAT, name, maxBytes),
+    } as dicomParser.ParseDicomOptions);
+  } catch (e) {
+    if (e instanceof MedvaeError) throw e;
+    const msg = explainParserError(e);
+    const truncated = /past end|overread|buffer|beyond/i.test(msg);
+    throw formatError(FORMAT, name, `dicom-parser failed: ${msg}`, truncated ? 'The file is truncated or an element length is wrong.' : 'The file is corrupt or not DICOM.', e);
+  }
+}
+
+/** Reading step shared by the sync and async readers: dataset, pixel layout. */
+function prepare(input: BytesLike, options: ReadDicomOptions): { ds: dicomParser.DataSet; L: PixelLayout; name?: string } {
+  const { name } = options;
+  const maxBytes = options.maxBytes ?? DEFAULT_DICOM_MAX_BYTES;
+  // A plain Uint8Array view: a Node Buffer's slice() shares memory, which the decoders must not see.
+  const b = toBytes(input);
+  const ds = parse(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), name, maxBytes);
+  const ts = transferSyntaxOf(ds);
+  const L = wrap(name, () => readLayout(ds, name, maxBytes, TRANSFER_SYNTAX_NAMES[ts] ?? 'unknown transfer syntax'));
+  return { ds, L, name };
+}
+
+/** Runs attribute reads, turning dicom-parser's throws (strings, plain objects) into FileFormatErrors. */
+function wrap<T>(name: string | undefined, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof MedvaeError) throw e;
+    throw formatError(FORMAT, name, `reading the DICOM attributes failed: ${explainParserError(e)}`, 'The file is corrupt or truncated.', e);
+  }
+}
+
+/**
+ * Reads one DICOM Part 10 file (with the 128-byte preamble and `DICM`) through `dicom-parser`,
+ * synchronously: uncompressed transfer syntaxes (implicit/explicit little endian, deflated,
+ * explicit big endian) and RLE Lossless. For JPEG, JPEG-LS and JPEG 2000 files use
+ * {@link readDicomAsync} (or {@link readDicomFile} / `readDicomSeries`), which load a codec; this
+ * function refuses them with a `FileFormatError` saying so.
  *
- * Uncompressed transfer syntaxes (implicit/explicit little endian, deflated, explicit big endian)
- * and RLE Lossless are decoded. Other compressed syntaxes (JPEG baseline/lossless, JPEG-LS,
- * JPEG 2000, HTJ2K, MPEG/HEVC) are refused with a `FileFormatError` naming the syntax UID and its
- * name; decompress such files first (e.g. `gdcmconv --raw in.dcm out.dcm` or
- * `dcmdjpeg`). Pixel sizes declared in the header are checked against the bytes present before
- * anything is allocated, and values are masked to Bits Stored (signed ones sign-extended).
+ * Integer samples are masked to Bits Stored (signed ones sign-extended); 1-bit data comes back as
+ * 0/1 bytes; Float (7FE0,0008) and Double Float (7FE0,0009) Pixel Data as Float32Array /
+ * Float64Array. Sizes declared in the header are checked against the bytes present and against
+ * `maxBytes` (default {@link DEFAULT_DICOM_MAX_BYTES}) before anything is allocated.
  *
  * @example
  * ```ts
@@ -279,169 +342,100 @@ function firstNumber(ds: dicomParser.DataSet, tag: string): number | undefined {
  * ```
  */
 export function readDicom(input: BytesLike, options: ReadDicomOptions = {}): DicomImage {
-  const { name } = options;
-  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
-  const bytes = toBytes(input);
-  if (bytes.length < 132 || bytes[128] !== 0x44 || bytes[129] !== 0x49 || bytes[130] !== 0x43 || bytes[131] !== 0x4d) {
-    throw formatError(FORMAT, name, `no "DICM" marker at byte 128 (${bytes.length} bytes)`, 'Only DICOM Part 10 files are read; the file is not DICOM, or is a raw dataset without the file meta header.');
+  const { ds, L, name } = prepare(input, options);
+  if (!isSyncSyntax(L.ts)) {
+    const pkg = dicomCodecPackage(L.ts);
+    if (pkg) {
+      throw formatError(
+        FORMAT,
+        name,
+        `its pixel data is compressed with transfer syntax ${L.ts} (${L.tsName}), which readDicom (synchronous) does not decode`,
+        `Use \`await readDicomAsync(bytes)\`, readDicomFile or readDicomSeries, which decode it with ${pkg}.`,
+      );
+    }
   }
-  const ds = guard(FORMAT, name, 'dicom-parser', () =>
-    dicomParser.parseDicom(bytes, {
-      inflater: (arr: Uint8Array, position: number) => {
-        const inflated = inflateCapped(arr.subarray(position), 'raw', FORMAT, name, maxBytes);
-        const full = new Uint8Array(position + inflated.length);
-        full.set(arr.subarray(0, position));
-        full.set(inflated, position);
-        return full;
-      },
-    } as dicomParser.ParseDicomOptions),
-  );
-  return guard(FORMAT, name, 'reading the DICOM attributes', () => decode(ds, name, maxBytes));
+  const px = wrap(name, () => readPixelsSync(ds, L, name));
+  return build(ds, L, px, name);
 }
 
-function decode(ds: dicomParser.DataSet, name: string | undefined, maxBytes: number): DicomImage {
-  const ts = (ds.string('x00020010') ?? IMPLICIT_LE).replace(/\0/g, '').trim();
-  const rows = ds.uint16('x00280010');
-  const columns = ds.uint16('x00280011');
-  const px = ds.elements.x7fe00010 ?? ds.elements.x7fe00008 ?? ds.elements.x7fe00009;
-  if (!px || rows === undefined || columns === undefined) {
-    throw formatError(FORMAT, name, 'it has no image (missing Pixel Data, Rows or Columns)', 'It may be a structured report, presentation state or other non-image object.');
-  }
-  if (rows < 1 || columns < 1) throw formatError(FORMAT, name, `image size is ${columns}×${rows}`);
-  const spp = ds.uint16('x00280002') ?? 1;
-  const bitsAllocated = ds.uint16('x00280100') ?? 16;
-  const bitsStored = ds.uint16('x00280101') ?? bitsAllocated;
-  const pixelRepresentation = ds.uint16('x00280103') ?? 0;
-  const planar = ds.uint16('x00280006') ?? 0;
-  const framesRaw = ds.intString('x00280008');
-  const frames = framesRaw !== undefined && Number.isFinite(framesRaw) && framesRaw > 0 ? framesRaw : 1;
-  const photometric = (ds.string('x00280004') ?? (spp === 3 ? 'RGB' : 'MONOCHROME2')).trim();
-  if (spp !== 1 && spp !== 3) throw formatError(FORMAT, name, `Samples per Pixel is ${spp}, expected 1 or 3`);
-  if (bitsAllocated !== 8 && bitsAllocated !== 16 && bitsAllocated !== 32) {
-    throw formatError(FORMAT, name, `Bits Allocated is ${bitsAllocated}; medvae reads 8, 16 and 32`);
-  }
-  if (bitsStored < 1 || bitsStored > bitsAllocated) {
-    throw formatError(FORMAT, name, `Bits Stored (${bitsStored}) must be 1..Bits Allocated (${bitsAllocated})`);
-  }
-  if (pixelRepresentation !== 0 && pixelRepresentation !== 1) {
-    throw formatError(FORMAT, name, `Pixel Representation is ${pixelRepresentation}, expected 0 or 1`);
-  }
-  const bytesPer = bitsAllocated / 8;
-  const samples = rows * columns * spp * frames;
-  const nbytes = samples * bytesPer;
-  checkAlloc(FORMAT, name, nbytes, maxBytes, `the pixel data (${frames} frame(s) of ${columns}×${rows}×${spp} at ${bitsAllocated} bits)`);
+/**
+ * Reads one DICOM Part 10 file like {@link readDicom}, and also decodes the compressed transfer
+ * syntaxes through WebAssembly codecs imported on first use (optional dependencies of medvae):
+ * JPEG Baseline 8-bit (1.2.840.10008.1.2.4.50, and 8-bit .51) with `@cornerstonejs/codec-libjpeg-turbo-8bit`,
+ * JPEG Lossless (.57, .70) with `jpeg-lossless-decoder-js`, JPEG-LS (.80, .81) with
+ * `@cornerstonejs/codec-charls`, JPEG 2000 (.90, .91) with `@cornerstonejs/codec-openjpeg` and
+ * HTJ2K (.201-.203) with `@cornerstonejs/codec-openjph`. Multi-frame files are split by their
+ * Basic Offset Table (or one fragment per frame, or end-of-image markers).
+ *
+ * YCbCr JPEG is returned as RGB and JPEG 2000 `YBR_RCT`/`YBR_ICT` as RGB
+ * (`photometricInterpretation` says so). 12-bit DCT JPEG (JPEG Extended) is refused with a
+ * `FileFormatError` naming the syntax.
+ *
+ * @throws DicomCodecMissingError when the codec package is not installed (the message names it).
+ * @throws FileFormatError for anything else wrong with the file, naming the file and the problem.
+ *
+ * @example
+ * ```ts
+ * const img = await readDicomAsync(await (await fetch(url)).arrayBuffer(), { name: url });
+ * ```
+ */
+export async function readDicomAsync(input: BytesLike, options: ReadDicomOptions = {}): Promise<DicomImage> {
+  const { ds, L, name } = prepare(input, options);
+  const px = isSyncSyntax(L.ts) ? wrap(name, () => readPixelsSync(ds, L, name)) : await readPixelsCompressed(ds, L, name);
+  return build(ds, L, px, name);
+}
 
-  // Raw little-endian sample bytes for all frames.
-  let raw: Uint8Array;
-  if (NATIVE.has(ts) && !px.encapsulatedPixelData) {
-    const arr = ds.byteArray;
-    const available = Math.min(px.length, arr.length - px.dataOffset);
-    if (px.dataOffset > arr.length || available < nbytes) {
-      throw formatError(FORMAT, name, `Pixel Data holds ${Math.max(0, available)} bytes but ${frames} frame(s) of ${columns}×${rows}×${spp} at ${bitsAllocated} bits need ${nbytes}`, 'The file is truncated or its header is wrong.');
-    }
-    raw = arr.slice(px.dataOffset, px.dataOffset + nbytes);
-    if (ts === EXPLICIT_BE && bytesPer > 1) {
-      for (let i = 0; i < raw.length; i += bytesPer) raw.subarray(i, i + bytesPer).reverse();
-    }
-  } else if (ts === RLE && px.encapsulatedPixelData) {
-    const fragments = px.fragments ?? [];
-    if (fragments.length < frames) {
-      throw formatError(FORMAT, name, `RLE data has ${fragments.length} fragment(s) for ${frames} frame(s)`);
-    }
-    raw = new Uint8Array(nbytes);
-    const frameBytes = rows * columns * spp * bytesPer;
-    const arr = ds.byteArray;
-    for (let f = 0; f < frames; f++) {
-      const frag = fragments[f];
-      const start = frag.position; // absolute offset of the fragment's bytes
-      const end = start + frag.length;
-      if (frag.length < 64 || end > arr.length) throw formatError(FORMAT, name, `RLE fragment ${f} lies outside the file or is shorter than its 64-byte header`);
-      const err = decodeRleFrame(arr.subarray(start, end), raw.subarray(f * frameBytes, (f + 1) * frameBytes), rows * columns, spp, bytesPer);
-      if (err) throw formatError(FORMAT, name, `RLE frame ${f}: ${err}`);
-    }
-  } else {
-    const tsName = TRANSFER_SYNTAX_NAMES[ts] ?? 'unknown transfer syntax';
-    throw formatError(
-      FORMAT,
+function build(ds: dicomParser.DataSet, L: PixelLayout, px: DecodedPixels, name: string | undefined): DicomImage {
+  return wrap(name, () => {
+    const ipp = numbers(ds, 'x00200032');
+    const iop = numbers(ds, 'x00200037');
+    const ps = numbers(ds, 'x00280030');
+    const slope = firstNumber(ds, 'x00281053');
+    const inter = firstNumber(ds, 'x00281052');
+    const modality = ds.string('x00080060')?.trim();
+    return new DicomImage({
       name,
-      `its pixel data is compressed with transfer syntax ${ts} (${tsName}), which medvae does not decode`,
-      'Decompress it first, e.g. `gdcmconv --raw in.dcm out.dcm` (GDCM) or `dcmdjpeg`/`dcmdrle` (DCMTK), then read the result.',
-    );
-  }
-
-  // Planar colour (RRR…GGG…BBB…) → interleaved. RLE output above is already interleaved.
-  if (spp === 3 && planar === 1 && ts !== RLE) {
-    const frameSamples = rows * columns * 3;
-    const out = new Uint8Array(raw.length);
-    const plane = rows * columns * bytesPer;
-    for (let f = 0; f < frames; f++) {
-      const base = f * frameSamples * bytesPer;
-      for (let p = 0; p < rows * columns; p++) {
-        for (let s = 0; s < 3; s++) {
-          for (let b = 0; b < bytesPer; b++) out[base + (p * 3 + s) * bytesPer + b] = raw[base + s * plane + p * bytesPer + b];
+      rows: L.rows,
+      columns: L.columns,
+      numberOfFrames: L.frames,
+      samplesPerPixel: L.spp,
+      bitsAllocated: L.bitsAllocated,
+      bitsStored: L.bitsStored,
+      pixelRepresentation: L.pixelRepresentation,
+      photometricInterpretation: px.photometric,
+      pixelData: px.data,
+      rescaleSlope: slope !== undefined && slope !== 0 ? slope : 1,
+      rescaleIntercept: inter ?? 0,
+      windowCenter: firstNumber(ds, 'x00281050'),
+      windowWidth: firstNumber(ds, 'x00281051'),
+      modality: modality || undefined,
+      imagePositionPatient: ipp && ipp.length >= 3 ? [ipp[0], ipp[1], ipp[2]] : undefined,
+      imageOrientationPatient: iop && iop.length >= 6 ? [iop[0], iop[1], iop[2], iop[3], iop[4], iop[5]] : undefined,
+      pixelSpacing: ps && ps.length >= 2 ? [ps[0], ps[1]] : ps && ps.length === 1 ? [ps[0], ps[0]] : undefined,
+      sliceThickness: firstNumber(ds, 'x00180050'),
+      spacingBetweenSlices: firstNumber(ds, 'x00180088'),
+      instanceNumber: firstNumber(ds, 'x00200013'),
+      seriesInstanceUID: ds.string('x0020000e')?.replace(/\0/g, '').trim() || undefined,
+      sopInstanceUID: ds.string('x00080018')?.replace(/\0/g, '').trim() || undefined,
+      transferSyntaxUID: L.ts,
+      getString: (tag) => {
+        try {
+          return ds.string(tag)?.trim();
+        } catch {
+          return undefined;
         }
-      }
-    }
-    raw = out;
-  }
-
-  const signed = pixelRepresentation === 1;
-  let pixelData: DicomPixelArray;
-  const buf = raw.buffer as ArrayBuffer;
-  if (bitsAllocated === 8) pixelData = signed ? new Int8Array(buf, raw.byteOffset, samples) : new Uint8Array(buf, raw.byteOffset, samples);
-  else if (bitsAllocated === 16) pixelData = signed ? new Int16Array(buf, raw.byteOffset, samples) : new Uint16Array(buf, raw.byteOffset, samples);
-  else pixelData = signed ? new Int32Array(buf, raw.byteOffset, samples) : new Uint32Array(buf, raw.byteOffset, samples);
-  if (bitsStored < bitsAllocated) {
-    // Bits above Bits Stored may hold overlays or garbage: mask them (sign-extend signed data).
-    const shift = 32 - bitsStored;
-    for (let i = 0; i < pixelData.length; i++) {
-      pixelData[i] = signed ? (pixelData[i] << shift) >> shift : (pixelData[i] << shift) >>> shift;
-    }
-  }
-
-  const ipp = numbers(ds, 'x00200032');
-  const iop = numbers(ds, 'x00200037');
-  const ps = numbers(ds, 'x00280030');
-  const slope = firstNumber(ds, 'x00281053');
-  const inter = firstNumber(ds, 'x00281052');
-  const modality = ds.string('x00080060')?.trim();
-  return new DicomImage({
-    name,
-    rows,
-    columns,
-    numberOfFrames: frames,
-    samplesPerPixel: spp,
-    bitsAllocated,
-    bitsStored,
-    pixelRepresentation,
-    photometricInterpretation: photometric,
-    pixelData,
-    rescaleSlope: slope !== undefined && slope !== 0 ? slope : 1,
-    rescaleIntercept: inter ?? 0,
-    windowCenter: firstNumber(ds, 'x00281050'),
-    windowWidth: firstNumber(ds, 'x00281051'),
-    modality: modality || undefined,
-    imagePositionPatient: ipp && ipp.length >= 3 ? [ipp[0], ipp[1], ipp[2]] : undefined,
-    imageOrientationPatient: iop && iop.length >= 6 ? [iop[0], iop[1], iop[2], iop[3], iop[4], iop[5]] : undefined,
-    pixelSpacing: ps && ps.length >= 2 ? [ps[0], ps[1]] : ps && ps.length === 1 ? [ps[0], ps[0]] : undefined,
-    sliceThickness: firstNumber(ds, 'x00180050'),
-    spacingBetweenSlices: firstNumber(ds, 'x00180088'),
-    instanceNumber: firstNumber(ds, 'x00200013'),
-    seriesInstanceUID: ds.string('x0020000e')?.replace(/\0/g, '').trim() || undefined,
-    sopInstanceUID: ds.string('x00080018')?.replace(/\0/g, '').trim() || undefined,
-    transferSyntaxUID: ts,
-    getString: (tag) => {
-      try {
-        return ds.string(tag)?.trim();
-      } catch {
-        return undefined;
-      }
-    },
+      },
+    });
   });
 }
 
-/** Reads a DICOM file from disk (Node only; `node:fs` is imported lazily). See {@link readDicom}. */
+/**
+ * Reads a DICOM file from disk (Node only; `node:fs` is imported lazily), compressed syntaxes
+ * included. See {@link readDicomAsync}.
+ */
 export async function readDicomFile(path: string, options: ReadDicomOptions = {}): Promise<DicomImage> {
   const bytes = await readFileBytes(path);
-  return readDicom(bytes, { ...options, name: options.name ?? path });
+  return readDicomAsync(bytes, { ...options, name: options.name ?? path });
 }
+
+export { DicomCodecMissingError, DICOM_CODEC_PACKAGES } from './dicom-codecs.js';

