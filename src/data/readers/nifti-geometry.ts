@@ -124,7 +124,11 @@ export function headerGeometry(h: RawHeader, ndim: number, fail: Fail): Geometry
   const p = fixedPixdim(h);
   const pixdim = p.slice(1, 1 + ndim);
   if (h.kind === 'analyze') {
-    return { affine: spmOriginAffine(h, p), sform: null, qform: null, sformCode: 0, qformCode: 0, pixdim };
+    const affine = spmOriginAffine(h, p);
+    if (affine.some((row) => row.some((x) => !Number.isFinite(x)))) {
+      throw fail(`the pixdim and originator fields give a non-finite affine (pixdim[1..3] = ${p.slice(1, 4).join(', ')})`, 'The Analyze header is corrupt; fix its voxel sizes.');
+    }
+    return { affine, sform: null, qform: null, sformCode: 0, qformCode: 0, pixdim };
   }
   const sformCode = VALID_XFORM_CODES.has(h.sformCode) ? h.sformCode : 0;
   const qformCode = VALID_XFORM_CODES.has(h.qformCode) ? h.qformCode : 0;
