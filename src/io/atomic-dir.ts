@@ -25,17 +25,27 @@ export const OLD_MARK = '.medvae-old-';
  */
 export async function replaceDirAtomic(dir: string, files: Record<string, Uint8Array | string>, context: string): Promise<void> {
   const { fs, path } = await nodeFs();
-  const target = path.resolve(dir);
+  let target = path.resolve(dir);
+  const inspect = (p: string) =>
+    fs.lstat(p).catch((err: unknown) => {
+      if (errorCode(err) === 'ENOENT') return undefined;
+      throw new IoError('inspect', p, err, context);
+    });
+  let existing = await inspect(target);
+  // A symlink to a directory (e.g. runs/latest): replace the directory it points to, keep the link.
+  if (existing?.isSymbolicLink()) {
+    target = await io('resolve the link', target, () => fs.realpath(target), context);
+    existing = await inspect(target);
+  }
   const parent = path.dirname(target);
   const base = path.basename(target);
   await makeDir(parent, context);
-  const existing = await fs.lstat(target).catch((err: unknown) => {
-    if (errorCode(err) === 'ENOENT') return undefined;
-    throw new IoError('inspect', target, err, context);
-  });
   if (existing !== undefined && !existing.isDirectory()) {
     throw new IoError('save into', target, Object.assign(new Error('not a directory'), { code: 'ENOTDIR' }), `${context}: a file, not a directory, exists there`);
   }
+  // After a crash between moving the previous version aside and renaming the new one in, the
+  // previous version (with any files of the user's in it) is only aside: carry from there.
+  const carryFrom = existing !== undefined ? target : (await recoverableSiblings(target))[0];
   const token = tempToken();
   const tmp = path.join(parent, `${base}${TMP_MARK}${token}`);
   const aside = path.join(parent, `${base}${OLD_MARK}${token}`);
@@ -43,7 +53,7 @@ export async function replaceDirAtomic(dir: string, files: Record<string, Uint8A
   try {
     await io('create directory', tmp, () => fs.mkdir(tmp), context);
     for (const [name, data] of Object.entries(files)) await writeFileDurable(path.join(tmp, name), data, context);
-    if (existing !== undefined) await carryOver(target, tmp, new Set(Object.keys(files)), context);
+    if (carryFrom !== undefined) await carryOver(carryFrom, tmp, new Set(Object.keys(files)), context);
     await fsyncDir(tmp);
     if (existing !== undefined) {
       await io('move the previous version aside', target, () => fs.rename(target, aside), context);
@@ -62,7 +72,11 @@ export async function replaceDirAtomic(dir: string, files: Record<string, Uint8A
   await removeStaleSiblings(target);
 }
 
-/** Carries the entries of `from` that medvae does not rewrite into `to`: hard links where possible. */
+/**
+ * Carries the entries of `from` that medvae does not rewrite into `to`, as hard links (no data is
+ * copied, and a crash at any point leaves the originals where they were); copies only where a
+ * file system refuses hard links.
+ */
 async function carryOver(from: string, to: string, skip: Set<string>, context: string): Promise<void> {
   const { fs, path } = await nodeFs();
   const entries = await io('list', from, () => fs.readdir(from, { withFileTypes: true }), context);
@@ -70,15 +84,19 @@ async function carryOver(from: string, to: string, skip: Set<string>, context: s
     if (skip.has(e.name)) continue;
     const src = path.join(from, e.name);
     const dst = path.join(to, e.name);
-    if (e.isFile()) {
+    if (e.isDirectory()) {
+      await io('create directory', dst, () => fs.mkdir(dst), context);
+      await carryOver(src, dst, new Set(), context);
+    } else if (e.isSymbolicLink()) {
+      const link = await io('read the link', src, () => fs.readlink(src), context);
+      await io('create the link', dst, () => fs.symlink(link, dst), context);
+    } else {
       try {
         await fs.link(src, dst);
-        continue;
       } catch {
-        // Hard links are not allowed on every file system: fall through to a copy.
+        await io('copy', src, () => fs.copyFile(src, dst), context);
       }
     }
-    await io('copy', src, () => fs.cp(src, dst, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true }), context);
   }
 }
 

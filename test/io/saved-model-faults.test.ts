@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +100,34 @@ describe('model.save is atomic as a whole', () => {
     await expectSavedAs(dir, silu);
     // No temporary or set-aside siblings remain after successful saves.
     expect(readdirSync(root).filter((n) => n.startsWith('keep-others.'))).toEqual([]);
+  });
+
+  it('keeps the user\'s files through a save interrupted after the previous version was set aside', async () => {
+    const parent = fresh('aside-user-files');
+    const dir = join(parent, 'model');
+    await relu.save(dir);
+    writeFileSync(join(dir, 'notes.txt'), 'my notes');
+    // Freeze at the rename that would bring the new version in: only the set-aside copy exists.
+    let renames = 0;
+    const inj = injectFsFaults((c) => (c.op === 'rename' && ++renames === 2 ? 'freeze' : 'run'));
+    void silu.save(dir);
+    await inj.frozen;
+    inj.restore();
+    expect(readdirSync(parent).some((n) => n === 'model')).toBe(false);
+    await expectSavedAs(dir, relu);
+    await silu.save(dir);
+    await expectSavedAs(dir, silu);
+    expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('my notes');
+  });
+
+  it('saves through a symlink to a directory, keeping the link', async () => {
+    const parent = fresh('symlinked');
+    mkdirSync(join(parent, 'exp3'));
+    symlinkSync(join(parent, 'exp3'), join(parent, 'latest'));
+    await relu.save(join(parent, 'latest'));
+    await silu.save(join(parent, 'latest'));
+    expect(lstatSync(join(parent, 'latest')).isSymbolicLink()).toBe(true);
+    await expectSavedAs(join(parent, 'exp3'), silu);
   });
 
   it('a full disk (injected ENOSPC) fails with the path and the cause and keeps the previous save', async () => {
