@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError } from '../core/errors.js';
 import { checkNumber } from './checks.js';
 import { bceWithLogits } from './bce.js';
 import { crossEntropy } from './cross-entropy.js';
@@ -8,6 +9,13 @@ import { validateSegOptions } from './seg-prep.js';
 
 /** Options of {@link diceCELoss}: those of {@link diceLoss} plus MONAI `DiceCELoss`'s own. */
 export interface DiceCELossOptions extends DiceLossOptions {
+  /**
+   * Class weights, one number for all classes or one per class over all C classes even when
+   * `includeBackground` is false (MONAI's `DiceCELoss` convention): the Dice term then uses
+   * `weight[1:]` and cross-entropy all of them. (Without background, C − 1 entries are accepted for
+   * the Dice term only when `ceWeight` is given.)
+   */
+  weight?: ClassWeight;
   /** Weight of the Dice term. Default `1`. */
   lambdaDice?: number;
   /** Weight of the cross-entropy term. Default `1`. */
@@ -22,9 +30,36 @@ export interface DiceCELossOptions extends DiceLossOptions {
   labelSmoothing?: number;
 }
 
+/** How many entries a class weight lists (null for a scalar). */
+function weightLength(w: ClassWeight): number | null {
+  if (typeof w === 'number') return null;
+  if (w instanceof tf.Tensor) return w.rank === 0 ? null : w.shape[0];
+  return w.length;
+}
+
+/**
+ * The Dice term's weight. MONAI's convention: one `weight` lists all C classes; without the
+ * background the Dice term takes `weight[1:]` while cross-entropy takes it whole. A weight that
+ * already lacks the background (C − 1 entries) is kept for the Dice term when `ceWeight` is given.
+ */
+function diceWeight(o: DiceCELossOptions, c: number): ClassWeight | undefined {
+  const w = o.weight;
+  if (w === undefined || o.includeBackground !== false || c === 1) return w;
+  const n = weightLength(w);
+  if (n === c) return w instanceof tf.Tensor ? tf.slice(w, [1], [c - 1]) : (w as readonly number[]).slice(1);
+  if (n === c - 1 && o.ceWeight === undefined) {
+    throw new ShapeError(
+      `diceCELoss: with includeBackground: false, weight must list all ${c} classes (MONAI's convention: the Dice term ` +
+        `uses weight[1:], cross-entropy all of them), but got ${c - 1} entries. Put the background's weight first, ` +
+        'or give the cross-entropy weights separately as ceWeight.',
+    );
+  }
+  return w;
+}
+
 function compute(input: tf.Tensor, target: tf.Tensor, o: DiceCELossOptions): tf.Tensor {
-  const dice = diceLoss(input, target, o);
   const c = input.shape[input.rank - 1];
+  const dice = diceLoss(input, target, { ...o, weight: diceWeight(o, c) });
   const reduction = o.reduction ?? 'mean';
   const ceWeight = o.ceWeight ?? o.weight;
   let ce: tf.Tensor;
@@ -44,7 +79,9 @@ function compute(input: tf.Tensor, target: tf.Tensor, o: DiceCELossOptions): tf.
 
 /**
  * `lambdaDice·Dice + lambdaCE·CE`, exactly as MONAI's `DiceCELoss` but channel-last. The Dice term
- * is {@link diceLoss} with all its options; the cross-entropy term is {@link crossEntropy} on the
+ * is {@link diceLoss} with all its options; as in MONAI, `weight` lists all classes, and with
+ * `includeBackground: false` the Dice term uses `weight[1:]` while cross-entropy uses all of it.
+ * The cross-entropy term is {@link crossEntropy} on the
  * raw logits over all classes (labels when the target is a label map, soft targets when it is
  * one-hot), or {@link bceWithLogits} when the prediction has one channel. `reduction` is `'mean'`
  * or `'sum'` (the two terms reduce over different axes, so `'none'` is not defined).
