@@ -59,7 +59,7 @@ function scanChunks(bytes: Uint8Array, name: string | undefined): PngLayout {
       throw formatError(FORMAT, name, `chunk ${JSON.stringify(type)} at byte ${pos} declares ${len} bytes but only ${Math.max(0, bytes.length - dataStart - 4)} remain`, 'The file is truncated.');
     }
     if (ihdr === null) {
-      if (type !== 'IHDR' || len !== 13) throw formatError(FORMAT, name, 'the first chunk is not a 13-byte IHDR');
+      if (type !== 'IHDR' || len !== 13) throw formatError(FORMAT, name, `the first chunk is ${JSON.stringify(type)} of ${len} bytes, not the 13-byte IHDR`, 'The file is corrupt or not a PNG.');
       ihdr = {
         width: view.getUint32(dataStart),
         height: view.getUint32(dataStart + 4),
@@ -76,7 +76,7 @@ function scanChunks(bytes: Uint8Array, name: string | undefined): PngLayout {
     }
     pos = dataStart + len + 4;
   }
-  if (ihdr === null) throw formatError(FORMAT, name, 'no IHDR chunk');
+  if (ihdr === null) throw formatError(FORMAT, name, 'no IHDR chunk', 'The file is truncated or not a PNG.');
   if (!sawEnd) throw formatError(FORMAT, name, 'no IEND chunk before the end of the data', 'The file is truncated.');
   if (total === 0) throw formatError(FORMAT, name, 'no image data (IDAT) chunks');
   const idat = new Uint8Array(total);
@@ -138,11 +138,11 @@ export function readPng(input: BytesLike, options: ReadPngOptions = {}): ImageDa
   const layout = scanChunks(bytes, name);
   const { width, height, depth, colorType, interlace } = layout;
   const channels = CHANNELS[colorType];
-  if (channels === undefined) throw formatError(FORMAT, name, `colour type ${colorType} is not one of 0, 2, 3, 4, 6`);
+  if (channels === undefined) throw formatError(FORMAT, name, `IHDR colour type is ${colorType}, not one of 0, 2, 3, 4, 6`, 'The header is corrupt.');
   const validDepth = colorType === 0 ? [1, 2, 4, 8, 16] : colorType === 3 ? [1, 2, 4, 8] : [8, 16];
-  if (!validDepth.includes(depth)) throw formatError(FORMAT, name, `bit depth ${depth} is not allowed for colour type ${colorType}`);
-  if (interlace > 1) throw formatError(FORMAT, name, `interlace method ${interlace} is not 0 or 1`);
-  if (width < 1 || height < 1) throw formatError(FORMAT, name, `image size is ${width}×${height}`);
+  if (!validDepth.includes(depth)) throw formatError(FORMAT, name, `IHDR bit depth ${depth} is not allowed for colour type ${colorType} (allowed: ${validDepth.join(', ')})`, 'The header is corrupt.');
+  if (interlace > 1) throw formatError(FORMAT, name, `IHDR interlace method is ${interlace}, not 0 or 1`, 'The header is corrupt.');
+  if (width < 1 || height < 1) throw formatError(FORMAT, name, `IHDR declares a ${width}×${height} image`, 'Width and height must be at least 1; the header is corrupt.');
   const outChannels = colorType === 3 ? 4 : channels;
   checkAlloc(FORMAT, name, width * height * outChannels * (depth === 16 ? 2 : 1), maxBytes, `a ${width}×${height} image`);
   const expected = filteredSize(width, height, channels, depth, interlace);
@@ -154,22 +154,22 @@ export function readPng(input: BytesLike, options: ReadPngOptions = {}): ImageDa
     throw formatError(FORMAT, name, `image data inflates to ${inflated.length} bytes, ${width}×${height} needs ${expected}`, 'The file is truncated or corrupt.');
   }
   const png = guard(FORMAT, name, 'fast-png', () => decodePng(bytes));
-  if (png.width !== width || png.height !== height) throw formatError(FORMAT, name, 'fast-png disagrees with IHDR on the image size');
+  if (png.width !== width || png.height !== height) throw formatError(FORMAT, name, `fast-png decoded ${png.width}×${png.height} where IHDR declares ${width}×${height}`, 'The file is corrupt.');
   // Only colour type 3 is indexed. Truecolour images (types 2 and 6) may carry a PLTE chunk as a
   // suggested quantisation palette (PNG spec 11.2.3); their samples are colours already.
   if (colorType === 3 && png.palette) {
     const palette = png.palette;
     const rgb = guard(FORMAT, name, 'palette expansion', () => convertIndexedToRgb(png));
     const ch = palette.length > 0 ? palette[0].length : 3;
-    if (rgb.length !== width * height * ch) throw formatError(FORMAT, name, 'palette indices do not cover the image');
+    if (rgb.length !== width * height * ch) throw formatError(FORMAT, name, `palette expansion gave ${rgb.length} samples, ${width}×${height}×${ch} needs ${width * height * ch}`, 'The PLTE chunk or the indices are corrupt.');
     return { width, height, channels: ch, data: rgb, bitDepth: 8 };
   }
-  if (colorType === 3) throw formatError(FORMAT, name, 'palette image without a PLTE chunk');
+  if (colorType === 3) throw formatError(FORMAT, name, 'colour type 3 (palette) but no PLTE chunk', 'The file is corrupt: a palette image needs its palette.');
   if (depth < 8) {
     return { width, height, channels: 1, data: unpackBits(png.data as Uint8Array, width, height, depth), bitDepth: depth };
   }
   const data = depth === 16 ? (png.data as Uint16Array) : png.data instanceof Uint8Array ? png.data : new Uint8Array(png.data);
-  if (data.length !== width * height * channels) throw formatError(FORMAT, name, `decoded ${data.length} samples, expected ${width * height * channels}`);
+  if (data.length !== width * height * channels) throw formatError(FORMAT, name, `decoded ${data.length} samples, IHDR's ${width}×${height}×${channels} needs ${width * height * channels}`, 'The file is corrupt.');
   return { width, height, channels, data, bitDepth: depth };
 }
 

@@ -49,8 +49,11 @@ export interface ReadOptions {
   /**
    * Upper bound, in bytes, on any buffer the reader allocates from sizes found inside the file
    * (decompressed gzip/deflate output, pixel arrays). Declared sizes above it are refused with a
-   * `FileFormatError` before anything is allocated. Default 2 GiB − 1 byte (the largest
-   * `Uint8Array` every JS engine supports).
+   * `FileFormatError` before anything is allocated, and decompression stops as soon as its output
+   * passes it. Within the bound, buffers still grow only with data the file actually produces:
+   * a declared size (gzip's ISIZE, a header's dimensions) is never allocated on trust. Default
+   * 2 GiB − 1 byte (the largest `Uint8Array` every JS engine supports); lower it to bound what an
+   * untrusted file may cost.
    */
   maxBytes?: number;
 }
