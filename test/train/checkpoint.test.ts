@@ -230,6 +230,27 @@ describe('CheckpointManager keeps the last K good checkpoints', () => {
   });
 });
 
+describe('resume leaves no tensors behind', () => {
+  it('a resumed run, once disposed, leaves the tensor count where it was (no slot zeros, no read tensors)', async () => {
+    const path = join(fresh(), 'ckpt.safetensors');
+    const run = makeRun();
+    run.step();
+    const m = await CheckpointManager.open({ path, resume: true });
+    await m.save(run.target, progress(1));
+    await m.close();
+    run.dispose();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      const r = makeRun(20 + i);
+      const mi = await CheckpointManager.open({ path, resume: true });
+      expect((await mi.resume(r.target))?.globalStep).toBe(1);
+      await mi.close();
+      r.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('run identity', () => {
   it("refuses to resume another run's checkpoint unless resume is 'force'", async () => {
     const path = join(fresh(), 'ckpt.safetensors');
