@@ -49,6 +49,23 @@ describe('inflateBounded', () => {
     expect(Buffer.from(out).equals(Buffer.concat([a, b, c]))).toBe(true);
   });
 
+  it('finds member boundaries that fall on, just before or just after an input piece boundary', () => {
+    const tail = gzipSync(pattern(3000, 9));
+    for (let d = -24; d <= 24; d++) {
+      for (const piece of [1024, 16384]) {
+        // Level 0: a member of n < 65535 bytes is n + 23 bytes long (10 header, 5 block, 8 trailer).
+        const first = pattern(piece + d - 23, 5);
+        const a = gzipSync(first, { level: 0 });
+        expect(a.length).toBe(piece + d);
+        const joined = new Uint8Array([...a, ...tail]);
+        const out = inflateBounded(joined, 'gzip', opts);
+        expect(out.length, `d=${d} piece=${piece}`).toBe(first.length + 3000);
+        const kept = inflateBounded(joined, 'gzip', { ...opts, keep: { headBytes: 544, limit: () => first.length + 10 } });
+        expect(kept.length).toBe(first.length + 10);
+      }
+    }
+  });
+
   it('refuses a one-bit flip in the data (CRC-32) and a wrong ISIZE', () => {
     const data = pattern(50_000);
     const z = gzipSync(data, { level: 0 }); // stored blocks: a flipped bit changes one output byte
