@@ -250,3 +250,52 @@ function backward(path: PathNode[], xs: tf.Variable[], y: tf.Tensor): Record<str
   }
   return grads;
 }
+
+/** Result of {@link variableGradsWithAux}: the loss, its gradients, and the auxiliary outputs. */
+export interface VariableGradsAuxResult<A extends tf.TensorContainer> extends VariableGradsResult {
+  /** What `f` returned beside the loss (e.g. the loss's terms, for logging). The caller owns its tensors. */
+  aux: A;
+}
+
+function tensorsOf(c: tf.TensorContainer, out: tf.Tensor[] = []): tf.Tensor[] {
+  if (c instanceof tf.Tensor) out.push(c);
+  else if (Array.isArray(c)) for (const x of c) tensorsOf(x, out);
+  else if (c !== null && typeof c === 'object') for (const x of Object.values(c)) tensorsOf(x as tf.TensorContainer, out);
+  return out;
+}
+
+/**
+ * {@link variableGrads} for an `f` that returns more than the loss, like JAX's / Equinox's
+ * `has_aux`: `f` returns `{ value, aux }`; the gradients are of `value` alone, and `aux` (any
+ * tensors, arrays or objects of tensors computed on the way, such as a loss's separate terms or
+ * intermediate outputs reused later in the step) comes back alive, owned by the caller. No
+ * variable has to be smuggled out of the closure.
+ *
+ * @example
+ * ```ts
+ * const { value, grads, aux } = variableGradsWithAux(() => {
+ *   const t = vae.loss(x);
+ *   return { value: t.loss, aux: { reconstruction: t.reconstruction, kl: t.kl } };
+ * }, params);
+ * ```
+ */
+export function variableGradsWithAux<A extends tf.TensorContainer>(
+  f: () => { value: tf.Tensor; aux: A },
+  varList?: tf.Variable[],
+): VariableGradsAuxResult<A> {
+  let aux: A | undefined;
+  let kept: tf.Tensor[] = [];
+  try {
+    const result = variableGrads(() => {
+      const out = f();
+      aux = out.aux;
+      // Kept so the tidy around f does not free them; their ownership passes to the caller.
+      kept = tensorsOf(out.aux).map((t) => tf.keep(t));
+      return out.value;
+    }, varList);
+    return { ...result, aux: aux as A };
+  } catch (err) {
+    tf.dispose(kept);
+    throw err;
+  }
+}

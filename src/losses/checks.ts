@@ -101,10 +101,18 @@ export function checkData(loss: string, checks: readonly DataCheck[]): void {
       if (c.ignoreIndex !== undefined) wrong = tf.logicalAnd(wrong, tf.notEqual(xf, c.ignoreIndex));
       return tf.any(wrong);
     });
-    return tf.stack(bad.map((b) => tf.reshape(b, [])));
+    return bad.map((b) => tf.reshape(b, []));
   });
-  const values = flags.dataSync();
-  flags.dispose();
+  if (deferredSink !== null) {
+    // Training: hand each flag to the loop, which reads it with the step's logs (asynchronously).
+    const sink = deferredSink;
+    todo.forEach((c, i) => sink(tf.keep(flags[i]), deferredMessage(loss, c)));
+    return;
+  }
+  const stacked = tf.stack(flags);
+  tf.dispose(flags);
+  const values = stacked.dataSync();
+  stacked.dispose();
   todo.forEach((c, i) => {
     if (values[i]) throw dataError(loss, c);
     if (!(c.tensor instanceof tf.Variable)) {
@@ -113,6 +121,36 @@ export function checkData(loss: string, checks: readonly DataCheck[]): void {
       set.add(checkKey(c));
     }
   });
+}
+
+/** Receives a data check's flag (a scalar, nonzero when the check failed) and its message. */
+export type DeferredCheckSink = (flag: tf.Tensor, message: string) => void;
+
+let deferredSink: DeferredCheckSink | null = null;
+
+/**
+ * Runs `fn` with the losses' data checks queued to `sink` instead of read back at once: each
+ * check's flag (a scalar the sink owns) goes to `sink` with the message to raise when it is set.
+ * The training loop uses this so a step never waits for the device; it reads the flags with the
+ * step's logs. Only the synchronous part of `fn` is covered.
+ */
+export function withDeferredLossChecks<T>(sink: DeferredCheckSink, fn: () => T): T {
+  const previous = deferredSink;
+  deferredSink = sink;
+  try {
+    return fn();
+  } finally {
+    deferredSink = previous;
+  }
+}
+
+/** The message of a failed check when its tensor can no longer be inspected (deferred checks). */
+function deferredMessage(loss: string, c: DataCheck): string {
+  if (c.kind === 'nan') return `${loss}: ${c.arg} contains NaN. Check the model output and data for NaN/Inf (e.g. a too high learning rate or a division by zero upstream)`;
+  if (c.kind === 'range') return `${loss}: ${c.arg} must lie in [${c.min}, ${c.max}] ${c.why}, but a batch had values outside (or NaN)`;
+  if (c.kind === 'nonneg') return `${loss}: ${c.arg} must be non-negative, but contains negative or NaN values`;
+  const ignore = c.ignoreIndex !== undefined ? ` (or ignoreIndex ${c.ignoreIndex})` : '';
+  return `${loss}: ${c.arg} must hold integer class labels in [0, ${c.numClasses})${ignore} ${c.why}, but a batch had other values. Check the label map, or the number of channels of the prediction`;
 }
 
 function dataError(loss: string, c: DataCheck): Error {

@@ -1,22 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
-import { variableGrads } from '../core/gradients.js';
+import { variableGrads, variableGradsWithAux } from '../core/gradients.js';
 import { Module } from '../core/module.js';
-import { Generator, toGenerator } from '../core/random.js';
-import { DataLoader } from '../data/data-loader.js';
+import { toGenerator } from '../core/random.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
 import { loadModelAs, saveModel } from '../io/saved-model.js';
 import type { NormKind } from '../layers/factories.js';
 import { discriminatorLoss, generatorLoss, type AdversarialLossType } from '../losses/adversarial.js';
 import type { LossFn } from '../losses/loss-fn.js';
-import { Adam } from '../optim/adam.js';
-import type { LRSchedule } from '../optim/lr-schedule.js';
-import type { Callback } from '../train/callbacks.js';
-import { trainLoop, type CheckpointOptions, type TrainResult } from '../train/train-loop.js';
-import type { Logs, Progress } from '../train/types.js';
+import { runFit, type FitData, type FitStepContext } from '../train/fit.js';
+import type { DiscriminatorOptimizerOptions, FitOptions, OptimizerOptions } from '../train/fit-options.js';
+import type { TrainResult } from '../train/train-loop.js';
+import type { StepLogs } from '../train/types.js';
+import { nonNegativeInt, nonNegativeNumber, numberInRange, oneOf } from '../train/validate.js';
+import { checkMaskClasses, requireMask } from './fit-checks.js';
 import { DCGANDiscriminator } from './dcgan/networks.js';
-import { forwardKeepingBuffers, splitBatch } from './gan-internal.js';
+import { discriminatorSpec, forwardKeepingBuffers, splitBatch } from './gan-internal.js';
 import { scaledMaskTarget } from './scaled-mask-target.js';
 import { evaluateSegmentation, type SegmentationMetricName } from './segmentation-eval.js';
 import { UNetSegmenter, type PredictOptions, type UNetSegmenterOptions } from './unet-segmenter.js';
@@ -32,10 +32,13 @@ export interface AdversarialSegmenterOptions extends UNetSegmenterOptions {
 /** An {@link AdversarialSegmenter}'s options with defaults filled in (no seed), as saved. */
 export type AdversarialSegmenterConfig = UNetSegmenterOptions & Required<Pick<AdversarialSegmenterOptions, 'discriminatorChannels' | 'discriminatorNorm'>>;
 
-/** Options of {@link AdversarialSegmenter.fit}. */
-export interface AdversarialSegmenterFitOptions {
-  /** Number of epochs. */
-  epochs: number;
+/**
+ * Options of {@link AdversarialSegmenter.fit}: the shared fit options; the segmenter's optimizer
+ * settings at the top level (`lr` default 1e-3, `lrSchedule`, `clipGradNorm`, `optimizer`) and the
+ * discriminator's under `discriminator` (default: Adam with the segmenter's lr, betas [0.5, 0.999]).
+ * Default batch size 16.
+ */
+export interface AdversarialSegmenterFitOptions extends FitOptions, OptimizerOptions, DiscriminatorOptimizerOptions {
   /**
    * λ, the weight of the adversarial term in the segmenter's loss `segmentation + λ·adversarial`.
    * Default 0.05: small, so the supervised loss leads and the discriminator only corrects shapes
@@ -51,33 +54,12 @@ export interface AdversarialSegmenterFitOptions {
   warmupEpochs?: number;
   /** The segmentation loss on (logits, mask). Default as {@link UNetSegmenter.defaultLoss}: Dice + cross-entropy. */
   loss?: LossFn;
-  /** Learning rate of the segmenter's Adam (betas 0.9, 0.999). Default 1e-3. */
-  lr?: number;
-  /**
-   * Learning-rate schedule of the segmenter's Adam, applied before every step (step index over the
-   * whole run), as in {@link SegmenterFitOptions.lrSchedule}. The discriminator keeps `discriminatorLr`.
-   */
-  lrSchedule?: LRSchedule;
-  /** Learning rate of the discriminator's Adam. Default `lr`. */
-  discriminatorLr?: number;
-  /** Betas of the discriminator's Adam. Default `[0.5, 0.999]` (the usual GAN setting). */
+  /** Betas of the discriminator's Adam (shorthand for `discriminator.betas`). Default `[0.5, 0.999]` (the usual GAN setting). */
   discriminatorBetas?: [number, number];
   /** The GAN objective (see {@link AdversarialLossType}; `'wasserstein'` is refused, see {@link DCGANFitOptions.lossType}). Default `'non-saturating'`. */
   lossType?: AdversarialLossType;
-  /** Batch size when `data` is a Dataset. Default 16. */
-  batchSize?: number;
-  /** Seed of the shuffle. Default 0. */
-  seed?: number;
-  /** Held-out samples evaluated after each epoch. */
-  validation?: Dataset<Sample>;
   /** Metrics computed on `validation`. Default `['dice']`. */
   validationMetrics?: SegmentationMetricName[];
-  /** Progress display: `'bar'` (default), `'none'`, or a callback. */
-  onProgress?: 'bar' | 'none' | ((progress: Progress) => void);
-  /** Further callbacks. */
-  callbacks?: Callback[];
-  /** Atomic checkpoints (weights, both optimizers as `segmenter` and `discriminator`) and resume. */
-  checkpoint?: CheckpointOptions;
   /**
    * How the true mask is shown to the discriminator (Luc et al. 2016): `'basic'`, the one-hot mask
    * itself; or `'scaling'`, the mask softened to look like a prediction ({@link scaledMaskTarget}
@@ -170,41 +152,35 @@ export class AdversarialSegmenter extends Module<tf.Tensor, tf.Tensor> {
     return this.numClasses === 1 ? tf.sigmoid(logits) : tf.softmax(logits, -1);
   }
 
-  /** Trains segmenter and discriminator together (see the class description). */
-  async fit(data: Dataset<Sample> | DataLoader<Sample, Batch>, options: AdversarialSegmenterFitOptions): Promise<TrainResult> {
-    const type = options.lossType ?? 'non-saturating';
+  /** Trains segmenter and discriminator together (see the class description) through {@link runFit}. */
+  async fit(data: FitData, options: AdversarialSegmenterFitOptions): Promise<TrainResult> {
+    const what = 'AdversarialSegmenter.fit';
+    const o = options ?? ({} as AdversarialSegmenterFitOptions);
+    const type = o.lossType ?? 'non-saturating';
     if (type === 'wasserstein') {
-      throw new ValueError("AdversarialSegmenter.fit: lossType 'wasserstein' needs a gradient penalty, which tfjs cannot differentiate through LeakyReLU; use 'non-saturating', 'least-squares' or 'hinge'.");
+      throw new ValueError(`${what}: lossType 'wasserstein' needs a gradient penalty, which tfjs cannot differentiate through LeakyReLU; use 'non-saturating', 'least-squares' or 'hinge'.`);
     }
-    const lambda = options.lambdaAdv ?? 0.05;
-    if (!(Number.isFinite(lambda) && lambda >= 0)) throw new ValueError(`AdversarialSegmenter.fit lambdaAdv must be a finite number ≥ 0, but got ${lambda}.`);
-    const warmup = options.warmupEpochs ?? 0;
-    if (!(Number.isInteger(warmup) && warmup >= 0)) throw new ValueError(`AdversarialSegmenter.fit warmupEpochs must be an integer ≥ 0, but got ${warmup}.`);
-    const encoding = options.realMaskEncoding ?? 'basic';
-    if (encoding !== 'basic' && encoding !== 'scaling') {
-      throw new ValueError(`AdversarialSegmenter.fit realMaskEncoding must be 'basic' or 'scaling', but got ${JSON.stringify(encoding)}.`);
+    const lambda = nonNegativeNumber(o.lambdaAdv ?? 0.05, `${what} lambdaAdv`);
+    const warmup = nonNegativeInt(o.warmupEpochs ?? 0, `${what} warmupEpochs`);
+    const encoding = oneOf(o.realMaskEncoding ?? 'basic', `${what} realMaskEncoding`, ['basic', 'scaling'] as const);
+    const tau = numberInRange(o.scalingTau ?? 0.9, `${what} scalingTau`, 0, 1, { low: true });
+    if (o.discriminatorBetas !== undefined && o.discriminator?.betas !== undefined) {
+      throw new ValueError(`${what}: give the discriminator's betas once, as discriminatorBetas or discriminator.betas, not both.`);
     }
-    const tau = options.scalingTau ?? 0.9;
-    if (!(Number.isFinite(tau) && tau > 0 && tau <= 1)) throw new ValueError(`AdversarialSegmenter.fit scalingTau must be in (0, 1], but got ${tau}.`);
-    const seed = options.seed ?? 0;
-    const loader = data instanceof DataLoader ? data : new DataLoader(data, { batchSize: options.batchSize ?? 16, shuffle: true, seed });
-    const loss = options.loss ?? this.segmenter.defaultLoss();
-    const lr = options.lr ?? 1e-3;
+    const loss = o.loss ?? this.segmenter.defaultLoss();
+    const lr = o.lr ?? 1e-3;
     const sParams = this.segmenter.trainableParameters();
     const dParams = this.discriminator.trainableParameters();
-    const optimizers = {
-      segmenter: new Adam(sParams, { lr }),
-      discriminator: new Adam(dParams, { lr: options.discriminatorLr ?? lr, betas: options.discriminatorBetas ?? [0.5, 0.999] }),
-    };
+    const dSpec = discriminatorSpec(o, dParams, { lr, betas: [0.5, 0.999] }, what);
+    if (o.discriminatorBetas !== undefined) dSpec.options.betas = o.discriminatorBetas;
     const adv = { type };
     const jointBatch = this.discriminator.norm !== 'batch';
     const k = this.numClasses;
 
-    const step = (batch: Batch, ctx: { epoch: number; globalStep: number }): Logs => {
-      if (options.lrSchedule) optimizers.segmenter.lr = options.lrSchedule(ctx.globalStep);
-      if (batch.mask === undefined) throw new ValueError('AdversarialSegmenter.fit needs samples with a mask (class indices, [H, W, 1]).');
+    const step = (batch: Batch, ctx: FitStepContext): StepLogs => {
       const x = batch.image;
-      const mask = batch.mask;
+      const mask = requireMask(batch, what);
+      checkMaskClasses(ctx, mask, k, what);
       const b = x.shape[0];
       const owned: tf.Tensor[] = [];
       try {
@@ -222,48 +198,37 @@ export class AdversarialSegmenter extends Module<tf.Tensor, tf.Tensor> {
           let fl: tf.Tensor;
           if (jointBatch) [rl, fl] = splitBatch(this.discriminator.forward(tf.concat([realPair, fakePair], 0)), b);
           else [rl, fl] = [this.discriminator.forward(realPair), this.discriminator.forward(fakePair)];
-          return discriminatorLoss(rl, fl, adv) as tf.Scalar;
+          return discriminatorLoss(rl, fl, adv);
         }, dParams);
-        owned.push(d.value, ...Object.values(d.grads));
-        optimizers.discriminator.step(d.grads);
-        let segTerm: tf.Tensor | undefined;
-        let advTerm: tf.Tensor | undefined;
+        ctx.update('discriminator', d.grads);
         const lambdaNow = ctx.epoch < warmup ? 0 : lambda;
-        const s = variableGrads(() => {
+        const s = variableGradsWithAux(() => {
           const logits = this.segmenter.forward(x);
-          segTerm = tf.keep(loss(logits, mask));
-          advTerm = tf.keep(generatorLoss(this.discriminator.forward(tf.concat([x, this.activate(logits)], 3)), adv));
-          return tf.add(segTerm, tf.mul(advTerm, lambdaNow)) as tf.Scalar;
+          const segmentation = loss(logits, mask);
+          const adversarial = generatorLoss(this.discriminator.forward(tf.concat([x, this.activate(logits)], 3)), adv);
+          return { value: tf.add(segmentation, tf.mul(adversarial, lambdaNow)), aux: { segmentation, adversarial } };
         }, sParams);
-        owned.push(s.value, segTerm as tf.Tensor, advTerm as tf.Tensor, ...Object.values(s.grads));
-        optimizers.segmenter.step(s.grads);
-        const read = (t: tf.Tensor | undefined): number => (t as tf.Tensor).dataSync()[0];
-        return { loss: read(s.value), segmentation: read(segTerm), adversarial: read(advTerm), discriminator: read(d.value), lambdaAdv: lambdaNow };
+        ctx.update('segmenter', s.grads);
+        return { loss: s.value, segmentation: s.aux.segmentation, adversarial: s.aux.adversarial, discriminator: d.value, lambdaAdv: lambdaNow };
       } finally {
         tf.dispose(owned);
       }
     };
 
-    const metrics = options.validationMetrics ?? ['dice'];
-    const validation = options.validation;
-    try {
-      return await trainLoop<Batch>({
-        module: this,
-        optimizers,
-        epochs: options.epochs,
-        stepsPerEpoch: loader.length,
-        data: (epoch) => loader.forEpoch(epoch),
-        step,
-        validate: validation ? () => this.evaluate(validation, metrics) : undefined,
-        onProgress: options.onProgress,
-        callbacks: options.callbacks,
-        checkpoint: options.checkpoint,
-        generator: new Generator(seed),
-      });
-    } finally {
-      optimizers.segmenter.dispose();
-      optimizers.discriminator.dispose();
-    }
+    const metrics = o.validationMetrics ?? ['dice'];
+    return runFit({
+      what,
+      module: this,
+      data,
+      options: o,
+      defaultBatchSize: 16,
+      optimizers: {
+        segmenter: { params: sParams, options: o, defaultLr: 1e-3, label: '' },
+        discriminator: dSpec,
+      },
+      step,
+      validate: (validation) => this.evaluate(validation, metrics),
+    });
   }
 
   /** Saves config and weights (segmenter and discriminator) to a directory or a tfjs IO URL. */

@@ -1,6 +1,9 @@
 // Internal helpers of the GAN-style models (DCGAN, AdversarialSegmenter); not re-exported.
 import * as tf from '@tensorflow/tfjs-core';
+import { ValueError } from '../core/errors.js';
 import type { AnyModule } from '../core/module.js';
+import type { OptimizerSpec } from '../train/fit.js';
+import type { DiscriminatorOptimizerOptions } from '../train/fit-options.js';
 
 /**
  * Runs `fn` (a forward pass in training mode) and then puts the module's buffers back as they were,
@@ -25,4 +28,27 @@ export function forwardKeepingBuffers<T extends tf.TensorContainer>(module: AnyM
 export function splitBatch(x: tf.Tensor, b: number): [tf.Tensor, tf.Tensor] {
   const rest = x.shape[0] - b;
   return [tf.slice(x, 0, b), tf.slice(x, b, rest)];
+}
+
+/**
+ * The discriminator's {@link OptimizerSpec} from a GAN model's fit options: `discriminator.*`, with
+ * `discriminatorLr` as a shorthand for its lr, and the generator side's lr when neither is given.
+ */
+export function discriminatorSpec(
+  options: DiscriminatorOptimizerOptions,
+  params: tf.Variable[],
+  defaults: { lr: number; betas: [number, number] },
+  what: string,
+): OptimizerSpec {
+  const d = options.discriminator ?? {};
+  if (options.discriminatorLr !== undefined && d.lr !== undefined) {
+    throw new ValueError(`${what}: give the discriminator's learning rate once, as discriminatorLr or discriminator.lr, not both.`);
+  }
+  return {
+    params,
+    options: { ...d, lr: d.lr ?? options.discriminatorLr },
+    defaultLr: defaults.lr,
+    defaultBetas: defaults.betas,
+    label: 'discriminator',
+  };
 }

@@ -15,11 +15,11 @@ import { bceWithLogits } from '../losses/bce.js';
 import { crossEntropy } from '../losses/cross-entropy.js';
 import { computeConfusionMatrixMetric } from '../metrics/confusion-matrix.js';
 import { rocAuc } from '../metrics/roc.js';
-import { Adam } from '../optim/adam.js';
-import type { Callback } from '../train/callbacks.js';
-import { trainLoop, type CheckpointOptions, type TrainResult } from '../train/train-loop.js';
-import type { Logs, Progress } from '../train/types.js';
-import { toLoader, withEval } from './vae-common.js';
+import { checkFitOptions, runFit, type FitData } from '../train/fit.js';
+import type { FitOptions, OptimizerOptions } from '../train/fit-options.js';
+import type { TrainResult } from '../train/train-loop.js';
+import { positiveNumber } from '../train/validate.js';
+import { isDataset, toLoader, withEval } from './vae-common.js';
 import { VAE, type VAEConfig } from './vae.js';
 
 /** Options of {@link LatentClassifier}. */
@@ -59,26 +59,13 @@ export interface LatentClassifierOptions {
 /** A {@link LatentClassifier}'s options with defaults filled in (no seed). */
 export type LatentClassifierConfig = Required<Omit<LatentClassifierOptions, 'seed'>>;
 
-/** Options of {@link LatentClassifier.fit}. */
-export interface LatentClassifierFitOptions {
-  /** Number of epochs. */
-  epochs: number;
-  /** Learning rate of Adam. Default 1e-3. */
-  lr?: number;
+/**
+ * Options of {@link LatentClassifier.fit}: the shared fit and optimizer options (default lr 1e-3,
+ * batch size 32; validation logs {@link LatentClassifier.evaluate}'s metrics) plus the class weight.
+ */
+export interface LatentClassifierFitOptions extends FitOptions, OptimizerOptions {
   /** Weight of positive examples in the binary loss (`> 1` favours sensitivity when lesions are rare). Binary only. Default 1. */
   posWeight?: number;
-  /** Batch size when `data` is a Dataset. Default 32. */
-  batchSize?: number;
-  /** Seed of the shuffle and of the run's generator. Default 0. */
-  seed?: number;
-  /** Held-out labelled samples: {@link LatentClassifier.evaluate} after each epoch. */
-  validation?: Dataset<Sample>;
-  /** Progress display: `'bar'` (default), `'none'`, or a callback. */
-  onProgress?: 'bar' | 'none' | ((progress: Progress) => void);
-  /** Further callbacks (early stopping on `val.rocAuc`, ...). */
-  callbacks?: Callback[];
-  /** Atomic checkpoints and resume. */
-  checkpoint?: CheckpointOptions;
 }
 
 /** Options of {@link LatentClassifier.evaluate} and {@link LatentClassifier.predict}. */
@@ -229,7 +216,7 @@ export class LatentClassifier extends Module<tf.Tensor, tf.Tensor> {
    * encoder in evaluation mode). A standard deviation below 1e-6 becomes 1, so a constant
    * feature is centred but not blown up.
    */
-  private async fitStandardization(loader: DataLoader<Sample, Batch>): Promise<void> {
+  private async fitStandardization(loader: AsyncIterable<Batch>): Promise<void> {
     const d = this.vae.latentDim;
     const sum = new Float64Array(d);
     const sumSq = new Float64Array(d);
@@ -291,50 +278,53 @@ export class LatentClassifier extends Module<tf.Tensor, tf.Tensor> {
 
   /**
    * Trains with binary cross-entropy on logits (binary) or cross-entropy (multi-class), Adam, through
-   * {@link trainLoop}. With `standardize`, the feature statistics are first computed over `data`.
+   * {@link runFit}. With `standardize`, the feature statistics are first computed over `data`
+   * (a Dataset or a DataLoader). Labels are checked on the device (class indices in
+   * [0, numClasses)); a batch with others stops the run with a ValueError.
    */
-  async fit(data: Dataset<Sample> | DataLoader<Sample, Batch>, options: LatentClassifierFitOptions): Promise<TrainResult> {
-    const loader = toLoader(data, options.batchSize ?? 32, options.seed ?? 0);
-    // A resumed run then restores the statistics of the checkpoint with the other weights.
-    if (this.cfg.standardize) await this.fitStandardization(loader);
-    const params = this.fitParameters();
-    const optimizer = new Adam(params, { lr: options.lr ?? 1e-3 });
+  async fit(data: FitData, options: LatentClassifierFitOptions): Promise<TrainResult> {
+    const what = 'LatentClassifier.fit';
+    const o = options ?? ({} as LatentClassifierFitOptions);
+    checkFitOptions(o, what);
     const binary = this.cfg.numClasses === 2;
-    if (options.posWeight !== undefined && !binary) throw new ValueError('LatentClassifier.fit: posWeight applies to binary classification only; use numClasses 2.');
-    const step = (batch: Batch): Logs => {
-      const labels = this.checkLabels(batch.label, 'LatentClassifier.fit');
-      const { value, grads } = variableGrads(() => {
-        const logits = this.forward(batch.image);
-        if (binary) {
-          const target = tf.tensor1d(Float32Array.from(labels));
-          return bceWithLogits(tf.reshape(logits, [-1]), target, options.posWeight === undefined ? {} : { posWeight: options.posWeight }) as tf.Scalar;
-        }
-        return crossEntropy(logits, tf.tensor1d(labels, 'int32')) as tf.Scalar;
-      }, params);
-      optimizer.step(grads);
-      tf.dispose(grads);
-      const loss = value.dataSync()[0];
-      value.dispose();
-      return { loss };
-    };
-    const validation = options.validation;
-    try {
-      return await trainLoop<Batch>({
-        module: this,
-        optimizers: { optimizer },
-        epochs: options.epochs,
-        stepsPerEpoch: loader.length,
-        data: (epoch) => loader.forEpoch(epoch),
-        step,
-        validate: validation ? async () => ({ ...(await this.evaluate(validation)) }) : undefined,
-        onProgress: options.onProgress,
-        callbacks: options.callbacks,
-        checkpoint: options.checkpoint,
-        generator: new Generator(options.seed ?? 0),
-      });
-    } finally {
-      optimizer.dispose();
+    if (o.posWeight !== undefined && !binary) throw new ValueError(`${what}: posWeight applies to binary classification only; use numClasses 2.`);
+    if (o.posWeight !== undefined) positiveNumber(o.posWeight, `${what} posWeight`);
+    // A resumed run then restores the statistics of the checkpoint with the other weights.
+    if (this.cfg.standardize) {
+      const stats = data instanceof DataLoader ? data : isDataset(data) ? toLoader(data, o.batchSize ?? 32, o.seed ?? 0) : null;
+      if (stats === null) throw new ValueError(`${what}: standardize needs the training data as a Dataset or a DataLoader (its statistics are computed in one pass first).`);
+      await this.fitStandardization(stats);
     }
+    const params = this.fitParameters();
+    const c = this.cfg.numClasses;
+    return runFit({
+      what,
+      module: this,
+      data,
+      options: o,
+      defaultBatchSize: 32,
+      optimizers: { optimizer: { params, options: o, defaultLr: 1e-3, label: '' } },
+      step: (batch, ctx) => {
+        if (batch.label === undefined) throw new ValueError(`${what} needs samples with a label (class index in [0, ${c})).`);
+        const label = tf.reshape(batch.label, [-1]);
+        try {
+          ctx.check(
+            tf.tidy(() => tf.any(tf.logicalOr(tf.logicalOr(tf.less(label, 0), tf.greater(label, c - 1)), tf.notEqual(label, tf.round(label))))),
+            `${what}: labels must be class indices in [0, ${c}), but a batch has other values`,
+          );
+          const { value, grads } = variableGrads(() => {
+            const logits = this.forward(batch.image);
+            if (binary) return bceWithLogits(tf.reshape(logits, [-1]), tf.cast(label, 'float32'), o.posWeight === undefined ? {} : { posWeight: o.posWeight });
+            return crossEntropy(logits, tf.cast(label, 'int32'));
+          }, params);
+          ctx.update('optimizer', grads);
+          return { loss: value };
+        } finally {
+          label.dispose();
+        }
+      },
+      validate: async (validation) => ({ ...(await this.evaluate(validation)) }),
+    });
   }
 
   /**

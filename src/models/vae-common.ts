@@ -9,6 +9,11 @@ import type { Batch, Sample } from '../data/sample.js';
 /** A Dataset (batched and shuffled by the caller's options) or a ready DataLoader. */
 export type TrainData = Dataset<Sample> | DataLoader<Sample, Batch>;
 
+/** True for a Dataset (an object with an integer `length` and a `get` method). */
+export function isDataset(x: unknown): x is Dataset<Sample> {
+  return x !== null && typeof x === 'object' && typeof (x as Dataset<Sample>).get === 'function' && Number.isInteger((x as Dataset<Sample>).length);
+}
+
 /** Wraps a Dataset in a shuffling DataLoader; a DataLoader is used as it is. */
 export function toLoader(data: TrainData, batchSize: number, seed: number, shuffle = true): DataLoader<Sample, Batch> {
   return data instanceof DataLoader ? data : new DataLoader(data, { batchSize, shuffle, seed });

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
-import { variableGrads } from '../core/gradients.js';
+import { variableGradsWithAux } from '../core/gradients.js';
 import { Module } from '../core/module.js';
 import { Generator, toGenerator, type SeedLike } from '../core/random.js';
-import type { DataLoader } from '../data/data-loader.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
 import { loadModelAs, saveModel } from '../io/saved-model.js';
@@ -15,11 +14,13 @@ import { Sequential } from '../layers/sequential.js';
 import { discriminatorLoss, generatorLoss, type AdversarialLossType } from '../losses/adversarial.js';
 import type { BetaSchedule } from '../losses/kl-annealing.js';
 import { gaussianKL } from '../losses/kl.js';
-import { Adam } from '../optim/adam.js';
-import type { Callback } from '../train/callbacks.js';
-import { trainLoop, type CheckpointOptions, type TrainResult } from '../train/train-loop.js';
-import type { Logs, Progress } from '../train/types.js';
-import { checkImages, checkPositiveInt, toLoader } from './vae-common.js';
+import { runFit, type FitData, type FitStepContext } from '../train/fit.js';
+import type { DiscriminatorOptimizerOptions, FitOptions, OptimizerOptions } from '../train/fit-options.js';
+import type { TrainResult } from '../train/train-loop.js';
+import type { StepLogs } from '../train/types.js';
+import { nonNegativeNumber } from '../train/validate.js';
+import { discriminatorSpec } from './gan-internal.js';
+import { checkImages, checkPositiveInt } from './vae-common.js';
 import { convLevelSizes } from './vae-networks.js';
 import { VAE, type VAEConfig, type VAEElboOptions, type VAEEvaluateOptions, type VAEMetrics, type VAEOptions, type VAEOutput, type VAESampleOptions } from './vae.js';
 
@@ -133,32 +134,18 @@ export interface VAEGANOptions extends VAEOptions {
 /** A {@link VAEGAN}'s options with defaults filled in (no seed), as saved. */
 export type VAEGANConfig = VAEConfig & Required<Omit<VAEGANOptions, keyof VAEOptions>>;
 
-/** Options of {@link VAEGAN.fit}. */
-export interface VAEGANFitOptions {
-  /** Number of epochs. */
-  epochs: number;
-  /** Learning rate of the encoder's and decoder's Adam. Default 1e-3. */
-  lr?: number;
-  /** Learning rate of the discriminator's Adam. Default `lr`. */
-  discriminatorLr?: number;
+/**
+ * Options of {@link VAEGAN.fit}: the shared fit options; the encoder's and decoder's optimizer
+ * settings at the top level (`lr` default 1e-3, `lrSchedule`, `clipGradNorm`; both get the same) and
+ * the discriminator's under `discriminator` (default: the top-level lr). Default batch size 128.
+ */
+export interface VAEGANFitOptions extends FitOptions, Omit<OptimizerOptions, 'optimizer'>, DiscriminatorOptimizerOptions {
   /** Adam's betas for all three optimizers. Default `[0.5, 0.999]` (the usual GAN setting: less momentum keeps the players in step). */
   betas?: [number, number];
   /** Constant KL weight β in the encoder's loss. Default 1. Give either `beta` or `klAnnealing`. */
   beta?: number;
   /** β per global step (e.g. `linearKLWarmup(...)`); replaces `beta`. */
   klAnnealing?: BetaSchedule;
-  /** Batch size when `data` is a Dataset. Default 128. */
-  batchSize?: number;
-  /** Seed of the shuffle, and of the run's generator (prior samples z_p are drawn from it). Default 0. */
-  seed?: number;
-  /** Held-out samples: the VAE's negative ELBO ({@link VAE.evaluate}) after each epoch. */
-  validation?: Dataset<Sample>;
-  /** Progress display: `'bar'` (default), `'none'`, or a callback. */
-  onProgress?: 'bar' | 'none' | ((progress: Progress) => void);
-  /** Further callbacks. */
-  callbacks?: Callback[];
-  /** Atomic checkpoints (all three optimizers and the noise streams) and resume. */
-  checkpoint?: CheckpointOptions;
   /**
    * Keep the decoder and the discriminator in balance by skipping updates, as in widely used VAE-GAN
    * implementations (equilibrium 0.68, margin 0.35). Each step measures the discriminator's mean
@@ -168,6 +155,7 @@ export interface VAEGANFitOptions {
    * decoder is not updated; when both would be skipped, both are updated. `true` uses the defaults.
    * Default: off (every player updated every step). The logs gain `discriminatorUpdated` and
    * `decoderUpdated` (1 or 0 per step, so their epoch means are the fractions of steps updated).
+   * The decision reads two numbers back from the device every step (the one training option that does).
    */
   balance?: boolean | VAEGANBalance;
 }
@@ -303,55 +291,43 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
   }
 
   /**
-   * Trains encoder, decoder and discriminator together (see the class description). Logs per step:
-   * `loss` (the encoder's loss, β·KL + reconstruction), `kl`, `reconstruction`, `decoder`
-   * (γ·reconstruction + adversarial), `generator` (the adversarial term) and `discriminator`; with
-   * `balance`, also `discriminatorUpdated` and `decoderUpdated`.
+   * Trains encoder, decoder and discriminator together (see the class description) through
+   * {@link runFit}. Logs per step: `loss` (the encoder's loss, β·KL + reconstruction), `kl`,
+   * `reconstruction`, `decoder` (γ·reconstruction + adversarial), `generator` (the adversarial term)
+   * and `discriminator`; with `balance`, also `discriminatorUpdated` and `decoderUpdated`.
    */
-  async fit(data: Dataset<Sample> | DataLoader<Sample, Batch>, options: VAEGANFitOptions): Promise<TrainResult> {
-    if (options.beta !== undefined && options.klAnnealing !== undefined) {
-      throw new ValueError('VAEGAN.fit: give either beta (a constant KL weight) or klAnnealing (β per step), not both.');
+  async fit(data: FitData, options: VAEGANFitOptions): Promise<TrainResult> {
+    const what = 'VAEGAN.fit';
+    const o = options ?? ({} as VAEGANFitOptions);
+    if (o.beta !== undefined && o.klAnnealing !== undefined) {
+      throw new ValueError(`${what}: give either beta (a constant KL weight) or klAnnealing (β per step), not both.`);
     }
-    const balance = resolveBalance(options.balance);
-    const lr = options.lr ?? 1e-3;
-    const betas = options.betas ?? [0.5, 0.999];
+    if (o.beta !== undefined) nonNegativeNumber(o.beta, `${what} beta`);
+    const balance = resolveBalance(o.balance);
+    const lr = o.lr ?? 1e-3;
+    const betas = o.betas ?? [0.5, 0.999];
     const encParams = this.vae.encoderParameters().filter((p) => p.trainable);
     const decParams = this.vae.decoderParameters().filter((p) => p.trainable);
     const discParams = this.discriminator.trainableParameters();
-    const optimizers = {
-      encoder: new Adam(encParams, { lr, betas }),
-      decoder: new Adam(decParams, { lr, betas }),
-      discriminator: new Adam(discParams, { lr: options.discriminatorLr ?? lr, betas }),
-    };
-    const loader = toLoader(data, options.batchSize ?? 128, options.seed ?? 0);
+    const shared = { lr: o.lr, lrSchedule: o.lrSchedule, clipGradNorm: o.clipGradNorm, betas: o.betas };
+    const dSpec = discriminatorSpec(o, discParams, { lr, betas }, what);
     const adv = { type: this.ganCfg.adversarialLoss };
     const gamma = this.ganCfg.gamma;
     const latentDim = this.vae.latentDim;
+    const vc = this.vae.config;
 
-    const step = (batch: Batch, ctx: { globalStep: number; generator: Generator }): Logs => {
+    const step = (batch: Batch, ctx: FitStepContext): StepLogs => {
       const x = batch.image;
-      const vc = this.vae.config;
-      checkImages(x, vc.imageSize[0], vc.imageSize[1], vc.inChannels, 'VAEGAN.fit images');
+      checkImages(x, vc.imageSize[0], vc.imageSize[1], vc.inChannels, `${what} images`);
       const b = x.shape[0];
-      const beta = options.klAnnealing ? options.klAnnealing(ctx.globalStep) : options.beta ?? 1;
-      const kept: tf.Tensor[] = [];
-      const keep = <T extends tf.Tensor>(t: T): T => {
-        kept.push(tf.keep(t));
-        return t;
-      };
+      const beta = o.klAnnealing ? o.klAnnealing(ctx.globalStep) : o.beta ?? 1;
       const zPrior = ctx.generator.normal([b, latentDim]);
-      let z: tf.Tensor | undefined;
-      let kl: tf.Tensor | undefined;
-      let rec: tf.Tensor | undefined;
-      let gen: tf.Tensor | undefined;
-      let fakes: tf.Tensor | undefined;
-      const grads: Record<string, tf.Tensor>[] = [];
+      const owned: tf.Tensor[] = [zPrior];
       try {
         // Encoder: β·KL + reconstruction, through the discriminator's features but no adversarial term.
-        const enc = variableGrads(() => {
+        const enc = variableGradsWithAux(() => {
           const out = this.vae.forward(x);
-          z = keep(out.z);
-          kl = keep(gaussianKL(out.mu, out.logVar));
+          const kl = gaussianKL(out.mu, out.logVar);
           let realF: tf.Tensor | null = null;
           let fakeF: tf.Tensor | null = null;
           if (this.ganCfg.featureMatching) {
@@ -362,40 +338,36 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
             realF = tf.slice(features, [0, 0], [b, -1]);
             fakeF = tf.slice(features, [b, 0], [b, -1]);
           }
-          rec = keep(tf.mean(this.reconstructionTerm(x, out.recon, realF, fakeF)));
-          return tf.add(tf.mul(kl, beta), rec) as tf.Scalar;
+          const rec = tf.mean(this.reconstructionTerm(x, out.recon, realF, fakeF));
+          return { value: tf.add(tf.mul(kl, beta), rec), aux: { z: out.z, kl, rec } };
         }, encParams);
-        kept.push(enc.value);
-        grads.push(enc.grads);
+        owned.push(enc.aux.z);
         // Decoder: γ·reconstruction + generator loss on reconstructions and prior samples (z held fixed).
-        const dec = variableGrads(() => {
-          const raw = this.vae.decode(z as tf.Tensor);
+        const dec = variableGradsWithAux(() => {
+          const raw = this.vae.decode(enc.aux.z);
           const rawPrior = this.vae.decode(zPrior);
-          const fake = tf.concat([this.vae.likelihoodMean(raw), this.vae.likelihoodMean(rawPrior)], 0);
-          fakes = keep(fake);
-          const { logits, features } = this.discriminator.forwardWithFeatures(tf.concat([x, fake], 0));
+          const fakes = tf.concat([this.vae.likelihoodMean(raw), this.vae.likelihoodMean(rawPrior)], 0);
+          const { logits, features } = this.discriminator.forwardWithFeatures(tf.concat([x, fakes], 0));
           const recTerm = tf.mean(this.reconstructionTerm(x, raw, tf.slice(features, [0, 0], [b, -1]), tf.slice(features, [b, 0], [b, -1])));
-          gen = keep(generatorLoss(tf.slice(logits, [b, 0], [2 * b, -1]), adv));
-          return tf.add(tf.mul(recTerm, gamma), gen) as tf.Scalar;
+          const gen = generatorLoss(tf.slice(logits, [b, 0], [2 * b, -1]), adv);
+          return { value: tf.add(tf.mul(recTerm, gamma), gen), aux: { fakes, gen } };
         }, decParams);
-        kept.push(dec.value);
-        grads.push(dec.grads);
+        owned.push(dec.aux.fakes);
         // Discriminator: real images against the (fixed) reconstructions and prior samples.
-        let discLogits: tf.Tensor | undefined;
-        const disc = variableGrads(() => {
-          const logits = this.discriminator.forward(tf.concat([x, fakes as tf.Tensor], 0));
-          discLogits = keep(logits);
-          return discriminatorLoss(tf.slice(logits, [0, 0], [b, -1]), tf.slice(logits, [b, 0], [2 * b, -1]), adv) as tf.Scalar;
+        const disc = variableGradsWithAux(() => {
+          const logits = this.discriminator.forward(tf.concat([x, dec.aux.fakes], 0));
+          return { value: discriminatorLoss(tf.slice(logits, [0, 0], [b, -1]), tf.slice(logits, [b, 0], [2 * b, -1]), adv), aux: logits };
         }, discParams);
-        kept.push(disc.value);
-        grads.push(disc.grads);
-        const update = balance ? this.balanceUpdates(discLogits as tf.Tensor, b, balance) : { discriminator: true, decoder: true };
-        optimizers.encoder.step(enc.grads);
-        if (update.decoder) optimizers.decoder.step(dec.grads);
-        if (update.discriminator) optimizers.discriminator.step(disc.grads);
-        const read = (t: tf.Tensor | undefined): number => (t as tf.Tensor).dataSync()[0];
-        const logs: Logs = {
-          loss: read(enc.value), kl: read(kl), reconstruction: read(rec), decoder: read(dec.value), generator: read(gen), discriminator: read(disc.value), beta,
+        owned.push(disc.aux);
+        // All three gradients were taken at the same parameters; now the updates.
+        const update = balance ? this.balanceUpdates(disc.aux, b, balance) : { discriminator: true, decoder: true };
+        ctx.update('encoder', enc.grads);
+        if (update.decoder) ctx.update('decoder', dec.grads);
+        else tf.dispose(Object.values(dec.grads));
+        if (update.discriminator) ctx.update('discriminator', disc.grads);
+        else tf.dispose(Object.values(disc.grads));
+        const logs: StepLogs = {
+          loss: enc.value, kl: enc.aux.kl, reconstruction: enc.aux.rec, decoder: dec.value, generator: dec.aux.gen, discriminator: disc.value, beta,
         };
         if (balance) {
           logs.discriminatorUpdated = update.discriminator ? 1 : 0;
@@ -403,30 +375,25 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
         }
         return logs;
       } finally {
-        tf.dispose([zPrior, ...kept]);
-        for (const g of grads) tf.dispose(g);
+        tf.dispose(owned);
       }
     };
 
-    const validation = options.validation;
-    try {
-      return await trainLoop<Batch>({
-        module: this,
-        optimizers,
-        epochs: options.epochs,
-        stepsPerEpoch: loader.length,
-        data: (epoch) => loader.forEpoch(epoch),
-        step,
-        validate: validation ? () => this.vae.evaluate(validation) : undefined,
-        onProgress: options.onProgress,
-        callbacks: options.callbacks,
-        checkpoint: options.checkpoint,
-        generator: new Generator(options.seed ?? 0),
-        extraGenerators: { noise: this.vae.noiseGenerator },
-      });
-    } finally {
-      for (const o of Object.values(optimizers)) o.dispose();
-    }
+    return runFit({
+      what,
+      module: this,
+      data,
+      options: o,
+      defaultBatchSize: 128,
+      optimizers: {
+        encoder: { params: encParams, options: shared, defaultLr: 1e-3, defaultBetas: [0.5, 0.999], label: '' },
+        decoder: { params: decParams, options: shared, defaultLr: 1e-3, defaultBetas: [0.5, 0.999], label: '' },
+        discriminator: { ...dSpec, options: { ...dSpec.options, betas: dSpec.options.betas ?? o.betas } },
+      },
+      step,
+      validate: (validation) => this.vae.evaluate(validation),
+      extraGenerators: { noise: this.vae.noiseGenerator },
+    });
   }
 
   /**

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
-import { variableGrads } from '../core/gradients.js';
+import { variableGradsWithAux } from '../core/gradients.js';
 import { Module } from '../core/module.js';
 import { Generator, toGenerator, type SeedLike } from '../core/random.js';
 import { DataLoader } from '../data/data-loader.js';
@@ -14,13 +14,12 @@ import type { Sequential } from '../layers/sequential.js';
 import type { BetaSchedule } from '../losses/kl-annealing.js';
 import { gaussianKL } from '../losses/kl.js';
 import { bernoulliNLL, gaussianNLL } from '../losses/likelihood.js';
-import { Adam } from '../optim/adam.js';
-import { clipGradNorm } from '../optim/clip-grad.js';
-import type { LRSchedule } from '../optim/lr-schedule.js';
-import type { Optimizer } from '../optim/optimizer.js';
-import type { Callback } from '../train/callbacks.js';
-import { trainLoop, type CheckpointOptions, type TrainResult } from '../train/train-loop.js';
-import type { Logs, Progress } from '../train/types.js';
+import { runFit, type FitData } from '../train/fit.js';
+import type { FitOptions, OptimizerOptions } from '../train/fit-options.js';
+import type { TrainResult } from '../train/train-loop.js';
+import type { StepContext } from '../train/types.js';
+import { nonNegativeNumber, oneOf } from '../train/validate.js';
+import { checkRange } from './fit-checks.js';
 import { checkImages, checkPositiveInt, toLoader, withEval } from './vae-common.js';
 import { buildConvDecoder, buildConvEncoder, buildMlpDecoder, buildMlpEncoder, type VAENetworkSpec } from './vae-networks.js';
 
@@ -154,18 +153,8 @@ export type VAEMetrics = {
   kl: number;
 };
 
-/** Options of {@link VAE.fit}. */
-export interface VAEFitOptions {
-  /** Number of epochs. */
-  epochs: number;
-  /** Learning rate of the default Adam. Default 1e-3. */
-  lr?: number;
-  /** Optimizer; default a new Adam over the trainable parameters with `lr`, disposed when `fit` returns. */
-  optimizer?: Optimizer;
-  /** Learning-rate schedule, applied before every step (step index over the whole run). */
-  lrSchedule?: LRSchedule;
-  /** Clip the global gradient norm to this value. Default: no clipping. */
-  clipGradNorm?: number;
+/** Options of {@link VAE.fit}: the shared fit and optimizer options (default lr 1e-3, batch size 128) plus the ELBO's settings. */
+export interface VAEFitOptions extends FitOptions, OptimizerOptions {
   /** Constant KL weight β. Default 1. Give either `beta` or `klAnnealing`. */
   beta?: number;
   /**
@@ -178,18 +167,6 @@ export interface VAEFitOptions {
   freeBits?: number;
   /** What the decoder reconstructs: `'image'` (default) or `'mask'` (each sample's mask; VAE-based segmentation). */
   target?: 'image' | 'mask';
-  /** Batch size when `data` is a Dataset. Default 128. */
-  batchSize?: number;
-  /** Seed of the shuffle when `data` is a Dataset, and of the run's generator. Default 0. */
-  seed?: number;
-  /** Held-out samples: {@link VAE.evaluate} runs on them after each epoch (logs `negElbo`, `reconstruction`, `kl`). */
-  validation?: Dataset<Sample>;
-  /** Progress display: `'bar'` (default), `'none'`, or a callback. */
-  onProgress?: 'bar' | 'none' | ((progress: Progress) => void);
-  /** Further callbacks (early stopping, ...). */
-  callbacks?: Callback[];
-  /** Atomic checkpoints and resume (the reparameterisation noise stream is saved too). */
-  checkpoint?: CheckpointOptions;
 }
 
 const DEFAULTS = {
@@ -516,55 +493,54 @@ export class VAE extends Module<tf.Tensor, VAEOutput> {
 
   /**
    * Trains on the negative ELBO (reconstruction + β·KL) with Adam (lr 1e-3 by default) through
-   * {@link trainLoop}. Logs `loss`, `reconstruction`, `kl` and `beta` per step. `data` is a Dataset
-   * (batched and shuffled here with `batchSize` and `seed`) or a ready DataLoader.
+   * {@link runFit}. Logs `loss`, `reconstruction`, `kl` and `beta` per step. `data` is a Dataset
+   * (batched and shuffled here with `batchSize` and `seed`), a DataLoader, or any source of batches.
+   * With the Bernoulli likelihood the targets must lie in [0, 1] (a step finding others stops the
+   * run with a ValueError: scale 0–255 images to [0, 1], or use `likelihood: 'gaussian'`).
    */
-  async fit(data: Dataset<Sample> | DataLoader<Sample, Batch>, options: VAEFitOptions): Promise<TrainResult> {
-    if (options.beta !== undefined && options.klAnnealing !== undefined) {
-      throw new ValueError('VAE.fit: give either beta (a constant KL weight) or klAnnealing (β per step), not both.');
+  async fit(data: FitData, options: VAEFitOptions): Promise<TrainResult> {
+    const what = 'VAE.fit';
+    const o = options ?? ({} as VAEFitOptions);
+    if (o.beta !== undefined && o.klAnnealing !== undefined) {
+      throw new ValueError(`${what}: give either beta (a constant KL weight) or klAnnealing (β per step), not both.`);
     }
-    const kind = options.target ?? 'image';
-    const loader = toLoader(data, options.batchSize ?? 128, options.seed ?? 0);
-    const optimizer = options.optimizer ?? new Adam(this.trainableParameters(), { lr: options.lr ?? 1e-3 });
-    const params = optimizer.params.filter((p) => p.trainable);
-    const step = (batch: Batch, ctx: { globalStep: number }): Logs => {
-      const target = this.batchTarget(batch, kind, 'VAE.fit');
-      if (options.lrSchedule) optimizer.lr = options.lrSchedule(ctx.globalStep);
-      const beta = options.klAnnealing ? options.klAnnealing(ctx.globalStep) : options.beta ?? 1;
-      let terms: VAELossTerms | undefined;
-      const { value, grads } = variableGrads(() => {
-        terms = this.loss(batch.image, target, { beta, freeBits: options.freeBits });
-        tf.keep(terms.reconstruction);
-        tf.keep(terms.kl);
-        return terms.loss;
-      }, params);
-      const clipped = options.clipGradNorm !== undefined ? clipGradNorm(grads, options.clipGradNorm).grads : grads;
-      optimizer.step(clipped);
-      tf.dispose(clipped);
-      const t = terms as VAELossTerms;
-      const logs = { loss: value.dataSync()[0], reconstruction: t.reconstruction.dataSync()[0], kl: t.kl.dataSync()[0], beta };
-      tf.dispose([value, t.reconstruction, t.kl]);
-      return logs;
-    };
-    const validation = options.validation;
-    try {
-      return await trainLoop<Batch>({
-        module: this,
-        optimizers: { optimizer },
-        epochs: options.epochs,
-        stepsPerEpoch: loader.length,
-        data: (epoch) => loader.forEpoch(epoch),
-        step,
-        validate: validation ? () => this.evaluate(validation, { target: kind }) : undefined,
-        onProgress: options.onProgress,
-        callbacks: options.callbacks,
-        checkpoint: options.checkpoint,
-        generator: new Generator(options.seed ?? 0),
-        extraGenerators: { noise: this.noiseGenerator },
-      });
-    } finally {
-      if (options.optimizer === undefined) optimizer.dispose();
-    }
+    if (o.beta !== undefined) nonNegativeNumber(o.beta, `${what} beta`);
+    if (o.freeBits !== undefined) nonNegativeNumber(o.freeBits, `${what} freeBits`);
+    const kind = oneOf(o.target ?? 'image', `${what} target`, ['image', 'mask'] as const);
+    const params = (o.optimizer?.params ?? this.trainableParameters()).filter((p) => p.trainable);
+    return runFit({
+      what,
+      module: this,
+      data,
+      options: o,
+      defaultBatchSize: 128,
+      optimizers: { optimizer: { params, options: o, defaultLr: 1e-3, label: '' } },
+      step: (batch, ctx) => {
+        const target = this.batchTarget(batch, kind, what);
+        if (this.cfg.likelihood === 'bernoulli') this.checkBernoulliTarget(ctx, target, what);
+        const beta = o.klAnnealing ? o.klAnnealing(ctx.globalStep) : o.beta ?? 1;
+        const { value, grads, aux } = variableGradsWithAux(() => {
+          const terms = this.loss(batch.image, target, { beta, freeBits: o.freeBits });
+          return { value: terms.loss, aux: { reconstruction: terms.reconstruction, kl: terms.kl } };
+        }, params);
+        ctx.update('optimizer', grads);
+        return { loss: value, reconstruction: aux.reconstruction, kl: aux.kl, beta };
+      },
+      validate: (validation) => this.evaluate(validation, { target: kind }),
+      extraGenerators: { noise: this.noiseGenerator },
+    });
+  }
+
+  /** Queues the device-side check that Bernoulli targets lie in [0, 1] (see {@link VAE.fit}). */
+  private checkBernoulliTarget(ctx: Pick<StepContext, 'check'>, target: tf.Tensor, what: string): void {
+    checkRange(
+      ctx,
+      target,
+      0,
+      1,
+      `${what}: the Bernoulli likelihood needs targets in [0, 1] (probabilities of a pixel being on), but a batch has values outside` +
+        ' (0–255 images?). Scale the images to [0, 1] (e.g. scaleIntensity), or build the VAE with likelihood: \'gaussian\'',
+    );
   }
 
   /** Saves config and weights (see {@link saveModel}) to a directory or a tfjs IO URL. */

@@ -85,12 +85,21 @@ export class EMA {
     if (!(this.power > 0)) throw new ValueError(`EMA power must be > 0, but got ${this.power}.`);
     for (const [name, p] of module.namedParameters()) this.shadow.set(name, tf.variable(p, false));
     this.step = tf.variable(tf.scalar(0, 'int32'), false);
+    this.stepMirror = { dataId: this.step.dataId, value: 0 };
   }
+
+  private stepMirror: { dataId: object; value: number } | null = null;
 
   /** Number of {@link EMA.update} calls so far (diffusers' `optimization_step`). */
   get optimizationStep(): number {
-    return this.step.dataSync()[0];
+    // The count is mirrored on the host so a training step's update need not read it back; the
+    // variable stays the saved truth, and a restore that assigns it (new data) is re-read once.
+    if (this.stepMirror !== null && this.stepMirror.dataId === this.step.dataId) return this.stepMirror.value;
+    const value = this.step.dataSync()[0];
+    this.stepMirror = { dataId: this.step.dataId, value };
+    return value;
   }
+
 
   /**
    * The decay used by the update numbered `optimizationStep` (1 for the first update), as
@@ -118,6 +127,7 @@ export class EMA {
       }
       this.step.assign(tf.scalar(n, 'int32'));
     });
+    this.stepMirror = { dataId: this.step.dataId, value: n };
   }
 
   /** Copies the shadow weights into `module` (default: the tracked one), e.g. for sampling or export. */

@@ -3,6 +3,7 @@
 // training loop can queue it with the step's logs and read it asynchronously; a non-finite
 // gradient shows up here too, as it makes the parameter it updates non-finite.
 import * as tf from '@tensorflow/tfjs-core';
+import { finiteFlag } from '../backend/finite-guard.js';
 import type { AnyModule } from '../core/module.js';
 
 /** The float variables of `module` the guard watches: parameters, then float buffers. */
@@ -12,17 +13,9 @@ export function guardedVariables(module: AnyModule): Array<[string, tf.Variable]
   return [...params, ...buffers];
 }
 
-/**
- * A bool scalar, true when every element of every variable is finite. One sum per variable: the
- * sum of finite float32 values is finite unless it overflows, which only weights near 1e38 do,
- * and those are as broken as a NaN.
- */
+/** A float32 scalar, 1 when every element of every variable is finite, 0 otherwise (see {@link finiteFlag}). */
 export function allFinite(variables: ReadonlyArray<readonly [string, tf.Variable]>): tf.Scalar {
-  return tf.tidy(() => {
-    if (variables.length === 0) return tf.scalar(true, 'bool');
-    const sums = variables.map(([, v]) => tf.sum(v));
-    return tf.all(tf.isFinite(tf.stack(sums))) as tf.Scalar;
-  });
+  return finiteFlag(variables.map(([, v]) => v));
 }
 
 /** Names of the variables that hold a NaN or infinity (reads them back: for error messages only). */

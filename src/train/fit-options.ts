@@ -11,8 +11,16 @@ export interface CheckpointOptions {
   path: string;
   /** Write every this many epochs (and always after the last). A positive integer; default 1. */
   everyEpochs?: number;
-  /** Continue from `path` when it exists, instead of starting over. Default false. */
-  resume?: boolean;
+  /**
+   * Continue from the newest good checkpoint at `path` when there is one, instead of starting over.
+   * `true` refuses a checkpoint of another run (other model configuration or `runId`); `'force'`
+   * takes it anyway. Default false (the run starts over; its first checkpoint replaces the old ones).
+   */
+  resume?: boolean | 'force';
+  /** How many of the newest checkpoints to keep (`path`, `path.1`, …). Default 2. */
+  keep?: number;
+  /** A name for the run, recorded in its checkpoints; a resume into a checkpoint with another name is refused. */
+  runId?: string;
 }
 
 /** Step-granularity progress written to a text file (Node), for long epochs watched with `tail -f`. */
@@ -80,4 +88,15 @@ export interface OptimizerOptions {
 export interface AdamBetasOption {
   /** Adam's β₁, β₂. */
   betas?: [number, number];
+}
+
+/**
+ * The discriminator's optimizer settings of a GAN-style model (DCGAN, VAEGAN,
+ * AdversarialSegmenter), beside the generator-side settings at the top level of its fit options.
+ */
+export interface DiscriminatorOptimizerOptions {
+  /** Learning rate of the discriminator's Adam (shorthand for `discriminator.lr`). Default: the top-level `lr`. */
+  discriminatorLr?: number;
+  /** Full settings of the discriminator's optimizer: lr, betas, lrSchedule, clipGradNorm, or a ready optimizer. */
+  discriminator?: OptimizerOptions & AdamBetasOption;
 }

@@ -25,7 +25,7 @@ import { finiteNumber, invalid, nonNegativeInt, positiveInt, positiveNumber } fr
  */
 export type FitData =
   | Dataset<Sample>
-  | DataLoader<unknown, Batch>
+  | DataLoader<Sample, Batch>
   | Iterable<Batch>
   | AsyncIterable<Batch>
   | ((epoch: number) => Iterable<Batch> | AsyncIterable<Batch>);
@@ -237,6 +237,8 @@ export async function runFit(spec: FitSpec): Promise<TrainResult> {
       progressLog: options.progressLog,
       generator: new Generator(seed),
       extraGenerators: spec.extraGenerators,
+      // The model's class and configuration define the run a checkpoint belongs to.
+      runConfig: { className: spec.module.constructor.name, config: (spec.module as { config?: unknown }).config ?? null },
     });
   } finally {
     fitting.delete(spec.module);

@@ -2,9 +2,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { NumericalError, ValueError } from '../core/errors.js';
 import { defaultGenerator, type Generator } from '../core/random.js';
 import type { AnyModule } from '../core/module.js';
+import { withDeferredLossChecks } from '../losses/checks.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { progressBar, progressCallback, progressLog, type Callback, type TrainController } from './callbacks.js';
-import { checkpointExists, loadCheckpoint, saveCheckpoint, type CheckpointTarget } from './checkpoint.js';
+import type { CheckpointTarget } from './checkpoint.js';
+import { CheckpointManager } from './checkpoint-manager.js';
 import { allFinite, guardedVariables, nonFiniteNames } from './finite-guard.js';
 import type { CheckpointOptions, ProgressLogOptions } from './fit-options.js';
 import type { EpochRecord, Logs, Progress, StepLogs, TrainStep } from './types.js';
@@ -48,6 +50,12 @@ export interface TrainLoopOptions<B> {
   guardFinite?: boolean;
   /** Name used in error messages. Default `'trainLoop'`. */
   what?: string;
+  /**
+   * What defines the run (model class and config, optimizer settings): its hash is stored in
+   * checkpoints, and a resume into a checkpoint of another configuration is refused (unless
+   * `checkpoint.resume` is `'force'`). Default: none recorded.
+   */
+  runConfig?: unknown;
 }
 
 /** What {@link trainLoop} returns. */
@@ -144,19 +152,34 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainR
   let history: EpochRecord[] = [];
   let startEpoch = 0;
   let globalStep = 0;
-  let lastGoodCheckpoint: string | undefined;
-  if (ckpt?.resume && (await checkpointExists(ckpt.path))) {
-    const restored = await loadCheckpoint(ckpt.path, target);
-    if (restored.epoch + 1 > options.epochs) {
-      throw new ValueError(
-        `${what}: the checkpoint ${ckpt.path} already holds ${restored.epoch + 1} epochs, but epochs is ${options.epochs}. ` +
-          `Ask for more than ${restored.epoch + 1} epochs to continue it, or start a new run with another checkpoint path (or resume: false).`,
-      );
+  // A checkpoint written mid-epoch (maxSteps or a stop) resumes inside that epoch: its first
+  // `skipSteps` batches are passed over and the epoch's log sums so far are restored.
+  let skipSteps = 0;
+  let resumedSums: Logs = {};
+  const manager = ckpt
+    ? await CheckpointManager.open({ path: ckpt.path, keep: ckpt.keep, resume: ckpt.resume ?? false, identity: { runId: ckpt.runId, config: options.runConfig } })
+    : undefined;
+  const lastGood = (): string | undefined => manager?.lastGood;
+  try {
+    const restored = manager ? await manager.resume(target) : undefined;
+    if (restored) {
+      const done = restored.epoch + 1 + (restored.stepInEpoch ? 1 : 0);
+      if (done > options.epochs) {
+        throw new ValueError(
+          `${what}: the checkpoint ${restored.file} already holds ${done} epochs, but epochs is ${options.epochs}. ` +
+            `Ask for more than ${restored.epoch + 1} epochs to continue it, or start a new run with another checkpoint path (or resume: false).`,
+        );
+      }
+      history = restored.history;
+      startEpoch = restored.epoch + 1;
+      globalStep = restored.globalStep;
+      skipSteps = restored.stepInEpoch ?? 0;
+      const sums = restored.extra?.sums;
+      if (sums !== null && typeof sums === 'object') resumedSums = sums as Logs;
     }
-    history = restored.history;
-    startEpoch = restored.epoch + 1;
-    globalStep = restored.globalStep;
-    lastGoodCheckpoint = ckpt.path;
+  } catch (err) {
+    await manager?.close();
+    throw err;
   }
 
   let stopReason: string | undefined;
@@ -181,9 +204,11 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainR
       for (const cb of callbacks) await cb.onEpochBegin?.(epoch, controller);
       options.module.train();
       const started = Date.now();
-      const sums: Logs = {};
-      let count = 0;
-      let issued = 0;
+      const resumedInside = epoch === startEpoch ? skipSteps : 0;
+      const sums: Logs = resumedInside > 0 ? { ...resumedSums } : {};
+      let count = resumedInside;
+      let issued = resumedInside;
+      let skipping = resumedInside;
 
       // Reads every pending step's logs and checks (one await for all), then reports the steps in order.
       const flush = async (): Promise<void> => {
@@ -201,7 +226,7 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainR
           tensors.forEach((t, i) => read.set(t, Number(data[i][0])));
           for (const p of batch) {
             const where = `epoch ${p.epoch + 1}, batch ${p.batchIndex + 1} (global step ${p.globalStep + 1})`;
-            const good = lastGoodCheckpoint ? `The last good checkpoint is ${lastGoodCheckpoint}. ` : '';
+            const good = lastGood() ? `The last good checkpoint is ${lastGood()}. ` : '';
             for (const c of p.checks) if (read.get(c.flag) !== 0) throw new ValueError(`${c.message} (found at ${where})`);
             const logs: Logs = {};
             for (const [k, v] of Object.entries(p.logs)) {
@@ -255,7 +280,8 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainR
         };
         let logs: StepLogs;
         try {
-          logs = await options.step(batch, ctx);
+          // The losses' input checks are queued with the step's logs instead of read back now.
+          logs = await withDeferredLossChecks(ctx.check, () => options.step(batch, ctx));
         } catch (err) {
           tf.dispose(checks.map((c) => c.flag));
           throw err;
@@ -275,11 +301,19 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainR
       const batches = options.data(epoch);
       if (isAsyncIterable(batches)) {
         for await (const batch of batches) {
+          if (skipping > 0) {
+            skipping -= 1;
+            continue;
+          }
           await runStep(batch);
           if (stopNow()) break;
         }
       } else if (isIterable<B>(batches)) {
         for (const batch of batches) {
+          if (skipping > 0) {
+            skipping -= 1;
+            continue;
+          }
           await runStep(batch);
           if (stopNow()) break;
         }
@@ -302,14 +336,27 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainR
       for (const cb of callbacks) await cb.onEpochEnd?.(record, controller);
       stopNow();
       const last = epoch === options.epochs - 1 || controller.stopped;
-      if (ckpt && (last || (epoch + 1) % (ckpt.everyEpochs ?? 1) === 0)) {
-        await saveCheckpoint(ckpt.path, target, { epoch, globalStep, history });
-        lastGoodCheckpoint = ckpt.path;
+      if (manager && ckpt && (last || (epoch + 1) % (ckpt.everyEpochs ?? 1) === 0)) {
+        // An epoch cut short (maxSteps, a stop) is saved as a position inside it, so that a
+        // resume finishes that epoch instead of skipping the rest of its batches.
+        const partial = options.stepsPerEpoch !== undefined && count < options.stepsPerEpoch;
+        const progress = partial
+          ? { epoch: epoch - 1, globalStep, history: history.slice(0, -1), stepInEpoch: count, extra: { sums } }
+          : { epoch, globalStep, history };
+        try {
+          await manager.save(target, progress);
+        } catch (err) {
+          if (err instanceof NumericalError) {
+            throw new NumericalError(`Training stopped at the end of epoch ${epoch + 1} (global step ${globalStep}): ${err.message}`, { cause: err });
+          }
+          throw err;
+        }
       }
     }
     for (const cb of callbacks) await cb.onTrainEnd?.(history, controller);
   } finally {
     pending.splice(0, pending.length).forEach(disposePending);
+    await manager?.close();
   }
   return { history, stopReason, globalStep };
 }

@@ -83,8 +83,8 @@ describe('AdversarialSegmenter', () => {
     await model.fit(data, { epochs: 2, batchSize: 2, realMaskEncoding: 'scaling', scalingTau: 0.9, onProgress: 'none', callbacks: [{ onBatchEnd: (_p, l) => void logs.push({ ...l }) }] });
     expect(logs.length).toBeGreaterThan(0);
     for (const l of logs) for (const key of ['loss', 'segmentation', 'adversarial', 'discriminator']) expect(Number.isFinite(l[key]), key).toBe(true);
-    await expect(model.fit(data, { epochs: 1, realMaskEncoding: 'soft' as 'basic', onProgress: 'none' })).rejects.toThrow(/realMaskEncoding must be 'basic' or 'scaling'/);
-    await expect(model.fit(data, { epochs: 1, realMaskEncoding: 'scaling', scalingTau: 0, onProgress: 'none' })).rejects.toThrow(/scalingTau must be in \(0, 1\]/);
+    await expect(model.fit(data, { epochs: 1, realMaskEncoding: 'soft' as 'basic', onProgress: 'none' })).rejects.toThrow(/realMaskEncoding must be one of 'basic', 'scaling'/);
+    await expect(model.fit(data, { epochs: 1, realMaskEncoding: 'scaling', scalingTau: 0, onProgress: 'none' })).rejects.toThrow(/scalingTau must be a number in \(0, 1\]/);
     model.dispose();
   });
 

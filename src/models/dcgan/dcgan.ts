@@ -1,20 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../../core/errors.js';
-import { variableGrads } from '../../core/gradients.js';
+import { variableGrads, variableGradsWithAux } from '../../core/gradients.js';
 import { Module } from '../../core/module.js';
 import { Generator, toGenerator, type SeedLike } from '../../core/random.js';
-import type { DataLoader } from '../../data/data-loader.js';
-import type { Dataset } from '../../data/dataset.js';
-import type { Batch, Sample } from '../../data/sample.js';
+import type { Batch } from '../../data/sample.js';
 import { loadModelAs, saveModel } from '../../io/saved-model.js';
 import type { NormKind } from '../../layers/factories.js';
 import { discriminatorLoss, generatorLoss, type AdversarialLossType } from '../../losses/adversarial.js';
-import { Adam } from '../../optim/adam.js';
 import type { Callback } from '../../train/callbacks.js';
-import { trainLoop, type CheckpointOptions, type TrainResult } from '../../train/train-loop.js';
-import type { Logs, Progress } from '../../train/types.js';
-import { forwardKeepingBuffers, splitBatch } from '../gan-internal.js';
-import { checkImages, checkPositiveInt, toLoader } from '../vae-common.js';
+import { runFit, type FitData, type FitStepContext } from '../../train/fit.js';
+import type { DiscriminatorOptimizerOptions, FitOptions, OptimizerOptions } from '../../train/fit-options.js';
+import type { TrainResult } from '../../train/train-loop.js';
+import type { StepLogs } from '../../train/types.js';
+import { positiveInt } from '../../train/validate.js';
+import { discriminatorSpec, forwardKeepingBuffers, splitBatch } from '../gan-internal.js';
+import { checkImages, checkPositiveInt } from '../vae-common.js';
 import { DCGANDiscriminator, DCGANGenerator, type DCGANImageSize } from './networks.js';
 
 /** Options of {@link DCGAN}. */
@@ -51,14 +51,13 @@ export interface DCGANConfig {
   discriminatorNorm: NormKind;
 }
 
-/** Options of {@link DCGAN.fit}. */
-export interface DCGANFitOptions {
-  /** Number of epochs. */
-  epochs: number;
-  /** Learning rate of both Adam optimizers. Default 2e-4 (Radford et al.). */
-  lr?: number;
-  /** Learning rate of the discriminator's Adam. Default `lr`. */
-  discriminatorLr?: number;
+/**
+ * Options of {@link DCGAN.fit}: the shared fit options; the generator's optimizer settings at the
+ * top level (`lr` default 2e-4, Radford et al.) and the discriminator's under `discriminator`
+ * (default: the top-level lr). Default batch size 128. Validation data are not used (a GAN has
+ * no held-out loss to report); watch `onEpochEnd`'s samples instead.
+ */
+export interface DCGANFitOptions extends FitOptions, Omit<OptimizerOptions, 'optimizer'>, DiscriminatorOptimizerOptions {
   /** Adam's betas for both optimizers. Default `[0.5, 0.999]` (Radford et al.: β₁ = 0.9 made training oscillate). */
   betas?: [number, number];
   /**
@@ -67,10 +66,6 @@ export interface DCGANFitOptions {
    * cannot be differentiated through tfjs's LeakyReLU gradient.
    */
   lossType?: AdversarialLossType;
-  /** Batch size when `data` is a Dataset. Default 128. */
-  batchSize?: number;
-  /** Seed of the shuffle, of the noise drawn each step, and of the fixed noise. Default 0. */
-  seed?: number;
   /**
    * The range the training images' pixels lie in, mapped linearly to the generator's [−1, 1].
    * Default `[0, 1]` (what medvae's datasets produce); give `[-1, 1]` for data already scaled.
@@ -86,12 +81,6 @@ export interface DCGANFitOptions {
    * promise settles; clone it to keep it.
    */
   onEpochEnd?: (images: tf.Tensor4D, epoch: number) => void | Promise<void>;
-  /** Progress display: `'bar'` (default), `'none'`, or a callback. */
-  onProgress?: 'bar' | 'none' | ((progress: Progress) => void);
-  /** Further callbacks. */
-  callbacks?: Callback[];
-  /** Atomic checkpoints (weights, both optimizers as `generator` and `discriminator`, the noise stream) and resume. */
-  checkpoint?: CheckpointOptions;
 }
 
 /** Options of {@link DCGAN.sample}. */
@@ -192,48 +181,41 @@ export class DCGAN extends Module<tf.Tensor, tf.Tensor> {
     }
   }
 
-  /** Trains generator and discriminator on images (labels and masks are ignored); see the class description. */
-  async fit(data: Dataset<Sample> | DataLoader<Sample, Batch>, options: DCGANFitOptions): Promise<TrainResult> {
-    const type = options.lossType ?? 'non-saturating';
+  /** Trains generator and discriminator on images (labels and masks are ignored) through {@link runFit}; see the class description. */
+  async fit(data: FitData, options: DCGANFitOptions): Promise<TrainResult> {
+    const what = 'DCGAN.fit';
+    const o = options ?? ({} as DCGANFitOptions);
+    const type = o.lossType ?? 'non-saturating';
     if (type === 'wasserstein') {
       throw new ValueError(
-        "DCGAN.fit: lossType 'wasserstein' needs a Lipschitz-constrained critic (WGAN-GP), and tfjs cannot take the second-order gradient " +
+        `${what}: lossType 'wasserstein' needs a Lipschitz-constrained critic (WGAN-GP), and tfjs cannot take the second-order gradient ` +
           "of the discriminator's LeakyReLU that a gradient penalty needs. Use 'non-saturating', 'least-squares' or 'hinge'.",
       );
     }
-    const [lo, hi] = options.dataRange ?? [0, 1];
-    if (!(Number.isFinite(lo) && Number.isFinite(hi) && hi > lo)) throw new ValueError(`DCGAN.fit dataRange must be [low, high] with low < high, but got [${lo}, ${hi}].`);
-    const sampleEvery = options.sampleEvery ?? 1;
-    checkPositiveInt(sampleEvery, 'DCGAN.fit sampleEvery');
-    const seed = options.seed ?? 0;
-    const lr = options.lr ?? 2e-4;
-    const betas = options.betas ?? [0.5, 0.999];
+    const [lo, hi] = o.dataRange ?? [0, 1];
+    if (!(Number.isFinite(lo) && Number.isFinite(hi) && hi > lo)) throw new ValueError(`${what} dataRange must be [low, high] with low < high, but got [${lo}, ${hi}].`);
+    const sampleEvery = positiveInt(o.sampleEvery ?? 1, `${what} sampleEvery`);
+    const seed = o.seed ?? 0;
+    const lr = o.lr ?? 2e-4;
+    const betas = o.betas ?? [0.5, 0.999];
     const gParams = this.generator.trainableParameters();
     const dParams = this.discriminator.trainableParameters();
-    const loader = toLoader(data, options.batchSize ?? 128, seed);
-    const runGenerator = new Generator(seed);
-    let fixed: tf.Tensor | null = null;
-    if (options.onEpochEnd) {
-      const f = options.fixedNoise ?? 64;
-      if (typeof f === 'number') {
-        checkPositiveInt(f, 'DCGAN.fit fixedNoise');
-        fixed = new Generator(seed).fork().normal([f, this.latentDim]);
-      } else {
-        if (f.rank !== 2 || f.shape[1] !== this.latentDim) throw new ValueError(`DCGAN.fit fixedNoise must be [n, ${this.latentDim}], but got [${f.shape.join(', ')}].`);
-        fixed = tf.clone(f);
-      }
-    }
-    const optimizers = {
-      generator: new Adam(gParams, { lr, betas }),
-      discriminator: new Adam(dParams, { lr: options.discriminatorLr ?? lr, betas }),
-    };
+    const dSpec = discriminatorSpec(o, dParams, { lr, betas }, what);
     const adv = { type };
     const [h, w] = this.generator.imageSize;
     const c = this.generator.outChannels;
     const jointBatch = this.discriminator.norm !== 'batch';
+    let fixed: tf.Tensor | null = null;
+    const f = o.fixedNoise ?? 64;
+    if (o.onEpochEnd) {
+      if (typeof f === 'number') positiveInt(f, `${what} fixedNoise`);
+      else if (!(f instanceof tf.Tensor) || f.rank !== 2 || f.shape[1] !== this.latentDim) {
+        throw new ValueError(`${what} fixedNoise must be [n, ${this.latentDim}], but got ${f instanceof tf.Tensor ? `[${f.shape.join(', ')}]` : String(f)}.`);
+      }
+    }
 
-    const step = (batch: Batch, ctx: { generator: Generator }): Logs => {
-      checkImages(batch.image, h, w, c, 'DCGAN.fit images');
+    const step = (batch: Batch, ctx: FitStepContext): StepLogs => {
+      checkImages(batch.image, h, w, c, `${what} images`);
       const b = batch.image.shape[0];
       const real = tf.tidy(() => tf.sub(tf.mul(batch.image, 2 / (hi - lo)), (hi + lo) / (hi - lo)));
       const z = ctx.generator.normal([b, this.latentDim]);
@@ -241,40 +223,30 @@ export class DCGAN extends Module<tf.Tensor, tf.Tensor> {
       try {
         const fake = forwardKeepingBuffers(this.generator, () => this.generator.forward(z));
         owned.push(fake);
-        let dReal: tf.Tensor | undefined;
-        let dFake: tf.Tensor | undefined;
-        const d = variableGrads(() => {
+        const d = variableGradsWithAux(() => {
           let rl: tf.Tensor;
           let fl: tf.Tensor;
           // Instance norm judges each image alone, so one batch is the same as two; batch norm is not.
           if (jointBatch) [rl, fl] = splitBatch(this.discriminator.forward(tf.concat([real, fake], 0)), b);
           else [rl, fl] = [this.discriminator.forward(real), this.discriminator.forward(fake)];
-          dReal = tf.keep(tf.mean(tf.sigmoid(rl)));
-          dFake = tf.keep(tf.mean(tf.sigmoid(fl)));
-          return discriminatorLoss(rl, fl, adv) as tf.Scalar;
+          return { value: discriminatorLoss(rl, fl, adv), aux: { dReal: tf.mean(tf.sigmoid(rl)), dFake: tf.mean(tf.sigmoid(fl)) } };
         }, dParams);
-        owned.push(d.value, dReal as tf.Tensor, dFake as tf.Tensor, ...Object.values(d.grads));
-        optimizers.discriminator.step(d.grads);
-        const g = variableGrads(() => generatorLoss(this.discriminator.forward(this.generator.forward(z)), adv) as tf.Scalar, gParams);
-        owned.push(g.value, ...Object.values(g.grads));
-        optimizers.generator.step(g.grads);
-        const read = (t: tf.Tensor | undefined): number => (t as tf.Tensor).dataSync()[0];
-        const dl = read(d.value);
-        const gl = read(g.value);
-        return { loss: dl + gl, discriminator: dl, generator: gl, dReal: read(dReal), dFake: read(dFake) };
+        ctx.update('discriminator', d.grads);
+        const g = variableGrads(() => generatorLoss(this.discriminator.forward(this.generator.forward(z)), adv), gParams);
+        ctx.update('generator', g.grads);
+        return { loss: tf.add(d.value, g.value), discriminator: d.value, generator: g.value, dReal: d.aux.dReal, dFake: d.aux.dFake };
       } finally {
         tf.dispose(owned);
       }
     };
 
-    const callbacks: Callback[] = [...(options.callbacks ?? [])];
-    const onEpochEnd = options.onEpochEnd;
-    if (onEpochEnd && fixed) {
-      const noise = fixed;
+    const callbacks: Callback[] = [];
+    const onEpochEnd = o.onEpochEnd;
+    if (onEpochEnd) {
       callbacks.push({
         onEpochEnd: async (record) => {
-          if ((record.epoch + 1) % sampleEvery !== 0 && record.epoch !== options.epochs - 1) return;
-          const images = this.generate(noise);
+          if ((record.epoch + 1) % sampleEvery !== 0 && record.epoch !== o.epochs - 1) return;
+          const images = this.generate(fixed as tf.Tensor);
           try {
             await onEpochEnd(images, record.epoch);
           } finally {
@@ -283,22 +255,22 @@ export class DCGAN extends Module<tf.Tensor, tf.Tensor> {
         },
       });
     }
+    if (onEpochEnd) fixed = typeof f === 'number' ? new Generator(seed).fork().normal([f, this.latentDim]) : tf.clone(f);
     try {
-      return await trainLoop<Batch>({
+      return await runFit({
+        what,
         module: this,
-        optimizers,
-        epochs: options.epochs,
-        stepsPerEpoch: loader.length,
-        data: (epoch) => loader.forEpoch(epoch),
+        data,
+        options: o,
+        defaultBatchSize: 128,
+        optimizers: {
+          generator: { params: gParams, options: { ...o, optimizer: undefined }, defaultLr: 2e-4, defaultBetas: betas, label: '' },
+          discriminator: { ...dSpec, options: { ...dSpec.options, betas: dSpec.options.betas ?? o.betas } },
+        },
         step,
-        onProgress: options.onProgress,
         callbacks,
-        checkpoint: options.checkpoint,
-        generator: runGenerator,
       });
     } finally {
-      optimizers.generator.dispose();
-      optimizers.discriminator.dispose();
       fixed?.dispose();
     }
   }

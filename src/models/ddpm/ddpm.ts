@@ -8,20 +8,18 @@ import { DataLoader } from '../../data/data-loader.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { Batch, Sample } from '../../data/sample.js';
 import { loadModelAs, saveModel } from '../../io/saved-model.js';
-import { Adam } from '../../optim/adam.js';
-import { clipGradNorm } from '../../optim/clip-grad.js';
-import type { LRSchedule } from '../../optim/lr-schedule.js';
-import type { Optimizer } from '../../optim/optimizer.js';
 import { BETA_SCHEDULE_NAMES, type BetaScheduleName } from '../../schedules/beta-schedules.js';
 import { DDIMScheduler } from '../../schedules/ddim-scheduler.js';
 import { DDPMScheduler, type DDPMSchedulerConfig } from '../../schedules/ddpm-scheduler.js';
 import { minSnrLossWeights } from '../../schedules/min-snr.js';
 import { PREDICTION_TYPES, type PredictionType } from '../../schedules/scheduler-base.js';
 import { TIMESTEP_SPACINGS, type TimestepSpacing } from '../../schedules/timestep-spacing.js';
-import type { Callback } from '../../train/callbacks.js';
 import { EMA } from '../../train/ema.js';
-import { trainLoop, type CheckpointOptions, type TrainResult } from '../../train/train-loop.js';
-import type { Logs, Progress, StepContext } from '../../train/types.js';
+import { checkFitOptions, runFit, type FitData } from '../../train/fit.js';
+import type { FitOptions, OptimizerOptions } from '../../train/fit-options.js';
+import type { TrainResult } from '../../train/train-loop.js';
+import type { Logs } from '../../train/types.js';
+import { numberInRange } from '../../train/validate.js';
 import { DiffusionUNet, type DiffusionUNetConfig, type DiffusionUNetInput, type DiffusionUNetOptions, type PerSampleValues } from './diffusion-unet.js';
 import { classLabelTensor } from './internal.js';
 import { diffusionSample, fromDiffusionRange, toDiffusionRange, type DataRange, type SamplingProgress } from './sampling.js';
@@ -100,17 +98,14 @@ export interface DDPMLossOptions {
   classLabels?: PerSampleValues;
 }
 
-/** Options of {@link DDPM.fit}. */
-export interface DDPMFitOptions {
-  /** Number of epochs. */
-  epochs: number;
-  /** Learning rate of the default Adam. Default 1e-4 (diffusers' unconditional training script). */
-  lr?: number;
-  /** Optimizer to use instead of the default Adam (which is freed when `fit` returns). */
-  optimizer?: Optimizer;
-  /** Learning-rate schedule, applied before every step (step index over the whole run). */
-  lrSchedule?: LRSchedule;
-  /** Clip the global gradient norm to this value; null for no clipping. Default 1 (diffusers). */
+/**
+ * Options of {@link DDPM.fit}: the shared fit and optimizer options (default lr 1e-4 as diffusers'
+ * unconditional training script, batch size 16, gradient clipping at norm 1) plus the EMA and
+ * class dropout. Validation logs the mean denoising loss on the held-out samples (`val.loss`,
+ * fixed timesteps and noise from seed 0, so epochs compare).
+ */
+export interface DDPMFitOptions extends FitOptions, Omit<OptimizerOptions, 'clipGradNorm'> {
+  /** Clip the global gradient norm to this value (> 0); null for no clipping. Default 1 (diffusers). */
   clipGradNorm?: number | null;
   /**
    * Largest decay of the EMA of the weights, updated after every step (see {@link EMA}); `null`
@@ -124,16 +119,6 @@ export interface DDPMFitOptions {
    * model also learns the unconditional score that classifier-free guidance needs. Default 0.
    */
   classDropoutProb?: number;
-  /** Batch size when `data` is a Dataset. Default 16. */
-  batchSize?: number;
-  /** Seed of the shuffle and of the step randomness (timesteps, noise). Default 0. */
-  seed?: number;
-  /** Progress display: `'bar'` (default), `'none'`, or a callback. */
-  onProgress?: 'bar' | 'none' | ((progress: Progress) => void);
-  /** Further callbacks (early stopping, ...). */
-  callbacks?: Callback[];
-  /** Atomic checkpoints (weights, EMA, optimizer, RNG) and resume. */
-  checkpoint?: CheckpointOptions;
 }
 
 /** Options of {@link DDPM.sample}. */
@@ -296,59 +281,63 @@ export class DDPM extends Module<DiffusionUNetInput, tf.Tensor4D> {
   }
 
   /**
-   * Trains on image samples in `dataRange` (labels are used by class-conditional models). `data`
-   * is a Dataset (batched and shuffled here with `batchSize` and `seed`) or a ready DataLoader.
-   * Each step: random timesteps and noise from the run's generator ({@link DDPM.trainingLoss}),
-   * one optimizer step with gradient clipping, then an EMA update.
+   * Trains on image samples in `dataRange` (labels are used by class-conditional models) through
+   * {@link runFit}. `data` is a Dataset (batched and shuffled here with `batchSize` and `seed`), a
+   * DataLoader, or any source of batches. Each step: random timesteps and noise from the run's
+   * generator ({@link DDPM.trainingLoss}), one optimizer step with gradient clipping, then an EMA update.
    */
-  async fit(data: Dataset<Sample> | DataLoader<Sample, Batch>, options: DDPMFitOptions): Promise<TrainResult> {
-    const seed = options.seed ?? 0;
-    const loader = data instanceof DataLoader ? data : new DataLoader(data, { batchSize: options.batchSize ?? 16, shuffle: true, seed });
+  async fit(data: FitData, options: DDPMFitOptions): Promise<TrainResult> {
+    const what = 'DDPM.fit';
+    const o = options ?? ({} as DDPMFitOptions);
     const params = this.unet.trainableParameters();
-    const ownOptimizer = options.optimizer === undefined;
-    const optimizer = options.optimizer ?? new Adam(params, { lr: options.lr ?? 1e-4 });
-    const maxNorm = options.clipGradNorm === undefined ? 1 : options.clipGradNorm;
-    if (maxNorm !== null && !(maxNorm > 0)) throw new ValueError(`clipGradNorm must be > 0 (or null for none), but got ${maxNorm}.`);
-    const dropP = options.classDropoutProb ?? 0;
-    if (!(dropP >= 0 && dropP <= 1)) throw new ValueError(`classDropoutProb must be in [0, 1], but got ${dropP}.`);
-    const emaDecay = options.emaDecay === undefined ? 0.999 : options.emaDecay;
-    const ema = emaDecay === null ? (this.disableEma(), null) : this.enableEma({ decay: emaDecay, useEmaWarmup: options.emaWarmup ?? false });
+    const clip = o.clipGradNorm === null ? null : o.clipGradNorm ?? 1;
+    const dropP = numberInRange(o.classDropoutProb ?? 0, `${what} classDropoutProb`, 0, 1);
+    if (o.emaDecay !== undefined && o.emaDecay !== null) numberInRange(o.emaDecay, `${what} emaDecay`, 0, 1);
+    checkFitOptions(o, what);
+    const emaDecay = o.emaDecay === undefined ? 0.999 : o.emaDecay;
+    const ema = emaDecay === null ? (this.disableEma(), null) : this.enableEma({ decay: emaDecay, useEmaWarmup: o.emaWarmup ?? false });
+    return runFit({
+      what,
+      module: this,
+      data,
+      options: o,
+      defaultBatchSize: 16,
+      optimizers: { optimizer: { params, options: { ...o, clipGradNorm: undefined }, defaultClipGradNorm: clip, defaultLr: 1e-4, label: '' } },
+      step: (batch, ctx) => {
+        const classLabels = this.batchLabels(batch, ctx.generator, dropP);
+        const x0 = toDiffusionRange(batch.image, this.options.dataRange);
+        let result: { value: tf.Scalar; grads: Record<string, tf.Tensor> };
+        try {
+          result = variableGrads(() => this.trainingLoss(x0, { generator: ctx.generator, classLabels }), params);
+        } finally {
+          x0.dispose();
+        }
+        ctx.update('optimizer', result.grads);
+        ema?.update();
+        return { loss: result.value };
+      },
+      validate: (validation) => this.validationLoss(validation),
+    });
+  }
 
-    const step = (batch: Batch, ctx: StepContext): Logs => {
-      if (options.lrSchedule) optimizer.lr = options.lrSchedule(ctx.globalStep);
-      const classLabels = this.batchLabels(batch, ctx.generator, dropP);
-      const x0 = toDiffusionRange(batch.image, this.options.dataRange);
-      let value: tf.Scalar;
-      let grads: Record<string, tf.Tensor>;
-      try {
-        ({ value, grads } = variableGrads(() => this.trainingLoss(x0, { generator: ctx.generator, classLabels }), params));
-      } finally {
-        x0.dispose();
-      }
-      if (maxNorm !== null) grads = clipGradNorm(grads, maxNorm).grads;
-      optimizer.step(grads);
-      tf.dispose(grads);
-      ema?.update();
-      const v = value.dataSync()[0];
-      value.dispose();
-      return { loss: v };
-    };
-    try {
-      return await trainLoop<Batch>({
-        module: this,
-        optimizers: { optimizer },
-        epochs: options.epochs,
-        stepsPerEpoch: loader.length,
-        data: (epoch) => loader.forEpoch(epoch),
-        step,
-        onProgress: options.onProgress,
-        callbacks: options.callbacks,
-        checkpoint: options.checkpoint,
-        generator: new Generator(seed),
+  /** Mean denoising loss over `data` with timesteps and noise from seed 0 (the same draws every epoch). */
+  private async validationLoss(data: Dataset<Sample>): Promise<Logs> {
+    const generator = new Generator(0);
+    const loader = new DataLoader(data, { batchSize: 16 });
+    let sum = 0;
+    let n = 0;
+    for await (const batch of loader) {
+      const classLabels = this.unet.isConditional && batch.label !== undefined ? batch.label : undefined;
+      const loss = tf.tidy(() => {
+        const x0 = toDiffusionRange(batch.image, this.options.dataRange);
+        return this.trainingLoss(x0, { generator, classLabels });
       });
-    } finally {
-      if (ownOptimizer) optimizer.dispose();
+      const [v] = await loss.data();
+      loss.dispose();
+      sum += v * batch.image.shape[0];
+      n += batch.image.shape[0];
     }
+    return { loss: sum / Math.max(n, 1) };
   }
 
   private batchLabels(batch: Batch, generator: Generator, dropP: number): number[] | undefined {

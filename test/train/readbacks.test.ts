@@ -1,0 +1,97 @@
+// No training step of any model reads a tensor back synchronously on wasm: losses and checks are
+// read asynchronously by the loop (every logEvery steps and at the epoch's end), so a step never
+// waits for the device. The counter is checked to see a dataSync, so a zero is not vacuous.
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AdversarialSegmenter, ArrayDataset, DCGAN, DDPM, Generator, LatentClassifier, UNetSegmenter, VAE, VAEGAN, imageArray,
+  type Callback, type Sample, type TrainResult,
+} from '../../src/index.js';
+import { countReadbacks } from '../helpers/readbacks.js';
+import { setupBackend } from '../helpers/tf.js';
+
+beforeAll(() => setupBackend('wasm'));
+afterAll(() => tf.disposeVariables());
+
+function samples(n: number, size: number): Sample[] {
+  const g = new Generator(0);
+  return Array.from({ length: n }, (_, i) => {
+    const img = Float32Array.from({ length: size * size }, () => (g.random() < 0.4 ? 1 : 0));
+    return { image: imageArray(img, [size, size]), mask: imageArray(img, [size, size]), label: i % 2 };
+  });
+}
+
+const data = new ArrayDataset(samples(8, 8));
+const STEPS = 4;
+
+/** Sync readbacks over the training steps of one fit (the epoch-end flush and everything after it excluded). */
+async function syncReadsPerStep(fit: (cb: Callback, opts: { epochs: number; batchSize: number; onProgress: 'none'; logEvery: number }) => Promise<TrainResult>): Promise<number> {
+  let counter: ReturnType<typeof countReadbacks> | null = null;
+  let steps = 0;
+  const cb: Callback = {
+    onEpochBegin: () => void (counter = countReadbacks()),
+    onBatchEnd: () => {
+      steps += 1;
+      // Logs arrive at the epoch-end flush, after every step has run: stop counting there.
+      counter?.restore();
+    },
+  };
+  try {
+    await fit(cb, { epochs: 1, batchSize: 2, onProgress: 'none', logEvery: 1000 });
+  } finally {
+    (counter as ReturnType<typeof countReadbacks> | null)?.restore();
+  }
+  expect(steps).toBe(STEPS);
+  return (counter as unknown as ReturnType<typeof countReadbacks>).sync / steps;
+}
+
+describe('training steps read nothing back synchronously (wasm)', () => {
+  it('the counter sees a dataSync and tells it from an async read', async () => {
+    const t = tf.scalar(1);
+    const c = countReadbacks();
+    t.dataSync();
+    await t.data();
+    c.restore();
+    expect(c.sync).toBe(1);
+    expect(c.async).toBe(1);
+    t.dispose();
+  });
+
+  it('UNetSegmenter', async () => {
+    const m = new UNetSegmenter({ inChannels: 1, numClasses: 2, channels: [4, 8], seed: 0 });
+    expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, clipGradNorm: 1, lrSchedule: (s) => 1e-3 / (1 + s), callbacks: [cb] }))).toBe(0);
+    m.dispose();
+  });
+
+  it('AdversarialSegmenter', async () => {
+    const m = new AdversarialSegmenter({ inChannels: 1, numClasses: 2, channels: [4, 8], discriminatorChannels: [4, 8], seed: 0 });
+    expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, callbacks: [cb] }))).toBe(0);
+    m.dispose();
+  });
+
+  it('VAE and LatentClassifier', async () => {
+    const vae = new VAE({ inChannels: 1, imageSize: [8, 8], latentDim: 3, channels: [4, 8], seed: 0 });
+    expect(await syncReadsPerStep((cb, o) => vae.fit(data, { ...o, clipGradNorm: 5, callbacks: [cb] }))).toBe(0);
+    const clf = new LatentClassifier(vae, { seed: 0 });
+    expect(await syncReadsPerStep((cb, o) => clf.fit(data, { ...o, callbacks: [cb] }))).toBe(0);
+    clf.dispose();
+  });
+
+  it('VAEGAN (without balance, whose skip decision is read back each step)', async () => {
+    const m = new VAEGAN({ inChannels: 1, imageSize: [8, 8], latentDim: 3, channels: [4, 8], discriminatorChannels: [4, 8], seed: 0 });
+    expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, callbacks: [cb] }))).toBe(0);
+    m.dispose();
+  });
+
+  it('DCGAN', async () => {
+    const m = new DCGAN({ latentDim: 4, imageSize: 8, imageChannels: 1, generatorChannels: [8, 4], discriminatorChannels: [4, 8], seed: 0 });
+    expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, callbacks: [cb] }))).toBe(0);
+    m.dispose();
+  });
+
+  it('DDPM (unconditional)', async () => {
+    const m = new DDPM({ inChannels: 1, channels: [4, 8], layersPerBlock: 1, numTrainTimesteps: 20, sampleSize: 8, normNumGroups: 4, seed: 0 });
+    expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, callbacks: [cb] }))).toBe(0);
+    m.dispose();
+  });
+});
