@@ -35,11 +35,13 @@ export async function preflightCheckpoint(file: string, context = 'Checking the 
 /**
  * Checks, before any training, that a model can be saved into directory `dir` (see
  * `model.save`): it is a directory or can be created, and its parent accepts the temporary sibling
- * directory a save writes first.
+ * directory a save writes first. tfjs IO URLs (`indexeddb://…`) are not checked here.
  *
  * @throws {@link IoError} with the path and the cause (`ENOTDIR`, `EROFS`, `EACCES`, `ENOSPC`, …).
  */
 export async function preflightSaveTarget(dir: string, context = 'Checking the save directory'): Promise<void> {
+  // tfjs IO URLs (indexeddb://, http://, …) are checked by their handler when saving.
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dir) && !dir.startsWith('file://')) return;
   const { fs, path } = await nodeFs();
   const target = path.resolve(dir.startsWith('file://') ? dir.slice('file://'.length) : dir);
   const st = await fs.stat(target).catch((err: unknown) => {

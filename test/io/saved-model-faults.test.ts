@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -360,6 +360,8 @@ describe('save targets are checked before training', () => {
     await expect(preflightSaveTarget(join(base, 'afile'))).rejects.toMatchObject({ code: 'ENOTDIR', path: join(base, 'afile') });
     await expect(relu.save(join(base, 'afile'))).rejects.toThrow(IoError);
     await preflightSaveTarget(join(base, 'out', 'model'));
+    await preflightSaveTarget('indexeddb://my-model');
+    expect(existsSync('indexeddb:')).toBe(false);
     expect(readdirSync(join(base, 'out'))).toEqual([]);
     const inj = injectFsFaults((c) => (c.op === 'mkdir' ? errnoError('EROFS', c.path) : 'run'));
     const err = await preflightSaveTarget(join(base, 'ro', 'model')).then(
