@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   orientationCodes,
   readIdxFile,
+  FileFormatError,
   readNifti,
   readNiftiFile,
   reorientVolume,
@@ -13,7 +14,7 @@ import {
   readPng,
   type NiftiVolume,
 } from '../../../src/index.js';
-import { expectSameArray, fixture, haveFiles, ROOT } from './helpers.js';
+import { bytesOf, expectSameArray, fixture, haveFiles, ROOT } from './helpers.js';
 
 const T = '/usr/share/mricron/templates';
 const VOI = '/usr/share/doc/mricron/examples/dataset';
@@ -105,6 +106,15 @@ describe.skipIf(!haveTemplates)('mricron templates (Colin27), against gen_reader
     expect(ras.affine).toEqual(v.affine);
     expect(Buffer.from(ras.data.buffer).equals(Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength))).toBe(true);
   });
+
+  it('ch2.nii.gz with one bit flipped anywhere in its deflate data is refused, never read with changed voxels', async () => {
+    const gz = bytesOf(`${T}/ch2.nii.gz`);
+    for (const frac of [0.25, 0.5, 0.75, 0.9]) {
+      const m = gz.slice();
+      m[Math.floor(gz.length * frac)] ^= 0x08;
+      expect(() => readNifti(m, { name: 'ch2-flip.nii.gz' }), `flip at ${frac}`).toThrow(FileFormatError);
+    }
+  }, 60_000);
 
   it('a slice written as PNG reads back equal', async () => {
     const v = await get('ch2');
