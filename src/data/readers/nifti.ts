@@ -318,8 +318,14 @@ export async function readNiftiFile(path: string, options: ReadNiftiOptions = {}
     const probe = isGzip(given) ? null : sniffHeader(given);
     if (probe?.single) return readNifti(given, { ...options, name });
   }
-  const { existsSync } = await import('node:fs');
-  const other = pair.candidates.find((c) => existsSync(c));
+  const fs = await import('node:fs/promises'); // the module readFileBytes already loaded
+  let other: string | undefined;
+  for (const c of pair.candidates) {
+    if (await fs.access(c).then(() => true, () => false)) {
+      other = c;
+      break;
+    }
+  }
   if (other === undefined) {
     throw formatError(FORMAT, name, `the ${pair.hdr ? 'image' : 'header'} file of the pair is missing (looked for ${pair.candidates.map((c) => `'${c}'`).join(' and ')})`, 'Keep the .hdr and .img files together under the same name.');
   }
