@@ -178,6 +178,11 @@ export async function decodeCheckpoint(bytes: Uint8Array, file: string): Promise
     if (typeof meta !== 'object' || meta === null || !Number.isInteger(meta.epoch) || !Number.isInteger(meta.globalStep) || !Array.isArray(meta.history)) {
       throw new FileFormatError(`${file}: checkpoint metadata lacks epoch, globalStep or history.`);
     }
+    // Only version-1 checkpoints (written before checksums) may lack one: a later one without it
+    // had its checksum entry damaged.
+    if (expected === undefined && meta.version !== 1) {
+      throw new ChecksumError(`${file}: the checkpoint's checksum entry ('${SUM_KEY}') is missing or damaged; the file is corrupt.`);
+    }
     return { tensors, meta };
   } catch (err) {
     tf.dispose(Object.values(tensors));

@@ -169,6 +169,26 @@ describe('CheckpointManager keeps the last K good checkpoints', () => {
     run.dispose();
   });
 
+  it('every flipped bit, in the header or the data, is caught on load', async () => {
+    const path = join(fresh(), 'ckpt.safetensors');
+    const run = makeRun();
+    run.step();
+    await saveCheckpoint(path, run.target, progress(1));
+    const good = readFileSync(path);
+    const other = makeRun(8);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 48; i++) {
+      const pos = Math.floor((i * (good.length - 1)) / 47);
+      const bad = Buffer.from(good);
+      bad[pos] ^= 1 << (i % 8);
+      writeFileSync(path, bad);
+      expect(await capture(loadCheckpoint(path, other.target)), `byte ${pos} of ${good.length}`).toBeInstanceOf(FileFormatError);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    other.dispose();
+    run.dispose();
+  });
+
   it('round-trips mid-epoch progress (stepInEpoch, extra)', async () => {
     const path = join(fresh(), 'ckpt.safetensors');
     const run = makeRun();
