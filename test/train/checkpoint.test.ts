@@ -387,6 +387,17 @@ describe('unwritable targets are found before training, as typed errors', () => 
     }
   });
 
+  it('no permission (injected EACCES; tests run as root, where chmod does not bite): EACCES at open', async () => {
+    const dir = fresh();
+    const inj = injectFsFaults((c) => (c.op === 'open' && c.path.includes('.tmp-') ? errnoError('EACCES', c.path) : 'run'));
+    const err = await capture(CheckpointManager.open({ path: join(dir, 'ckpt.safetensors') }));
+    inj.restore();
+    expect(err).toBeInstanceOf(IoError);
+    expect((err as IoError).code).toBe('EACCES');
+    expect((err as Error).message).toMatch(/ckpt\.safetensors\.tmp-.*permission denied/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('a full disk: ENOSPC at open (real tmpfs), and at save (injected) with the path, keeping the checkpoints', async () => {
     const mnt = fresh();
     const unmount = tryMountTmpfs(mnt, 64);
