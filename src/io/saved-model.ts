@@ -4,7 +4,7 @@ import { FileFormatError, MedvaeError, ValueError } from '../core/errors.js';
 import { nodeFs } from './node-fs.js';
 import { replaceDirAtomic, recoverableSiblings } from './atomic-dir.js';
 import { canonicalJson, nonFiniteFloat32, sha256Hex } from './digest.js';
-import { ChecksumError, NonFiniteError } from './errors.js';
+import { ChecksumError, IoError, NonFiniteError, errorCode } from './errors.js';
 
 /** The JSON-serialisable description of a saved model: which class, built with which options. */
 export interface ModelConfig {
@@ -149,6 +149,8 @@ async function readSaveDir(dir: string): Promise<RawSave> {
   try {
     manifestText = await fs.readFile(path.join(dir, MODEL_FILE), 'utf8');
   } catch (err) {
+    // A missing file means "not a save"; anything else (EACCES, EIO, EISDIR) is the disk's problem.
+    if (errorCode(err) !== 'ENOENT' && errorCode(err) !== 'ENOTDIR') throw new IoError('read', path.join(dir, MODEL_FILE), err, 'Loading a model');
     throw new FileFormatError(`Cannot read ${path.join(dir, MODEL_FILE)}: ${(err as Error).message}. Is '${dir}' a directory written by model.save()?`, { cause: err });
   }
   let manifest: { modelTopology?: unknown; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
@@ -168,6 +170,7 @@ async function readSaveDir(dir: string): Promise<RawSave> {
         const b = await fs.readFile(file);
         buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
       } catch (err) {
+        if (errorCode(err) !== 'ENOENT') throw new IoError('read', file, err, 'Loading a model');
         throw new FileFormatError(`Cannot read weights file ${file}: ${(err as Error).message}.`, { cause: err });
       }
     }
