@@ -44,53 +44,59 @@ export function checkAlloc(format: string, name: string | undefined, bytes: numb
 }
 
 /**
- * A byte buffer filled in pieces, which never holds more capacity than the bytes pushed so far
- * warrant (it doubles as data arrives, up to `cap`) and never more than `cap` bytes of content.
- * `bytes()` returns exactly the content, copying only when spare capacity is left, so a result's
- * `.buffer` is its honest size whatever sizes the file declared.
+ * Bytes collected in pieces, up to `cap`, whose result is exactly as long as what was pushed: the
+ * pieces are kept as they come and joined once at the end, so memory never depends on a declared
+ * size and peaks at twice the content (pieces + result) rather than the up-to-3× of a doubling
+ * buffer. `bytes()` hands back a lone piece that fills its own buffer without copying.
  */
 export class GrowableBytes {
-  private buf: Uint8Array;
+  private pieces: Uint8Array[] = [];
   private size = 0;
 
   /**
    * @param cap - most bytes the buffer will ever hold; `push` past it calls `onOverflow`.
    * @param onOverflow - builds the error thrown when content would exceed `cap`.
-   * @param initial - first capacity (clamped to `cap`); a small guess, never a declared size.
    */
   constructor(
     private readonly cap: number,
     private readonly onOverflow: (needed: number) => Error,
-    initial = 64 * 1024,
-  ) {
-    this.buf = new Uint8Array(Math.max(0, Math.min(cap, initial)));
-  }
+  ) {}
 
   /** Bytes held so far. */
   get length(): number {
     return this.size;
   }
 
-  /** Appends `chunk`, growing geometrically; throws `onOverflow(needed)` past `cap`. */
+  /**
+   * Appends `chunk` (kept by reference: the caller must not change it afterwards); throws
+   * `onOverflow(needed)` past `cap`.
+   */
   push(chunk: Uint8Array): void {
     const need = this.size + chunk.length;
     if (need > this.cap) throw this.onOverflow(need);
-    if (need > this.buf.length) {
-      const grown = new Uint8Array(Math.min(this.cap, Math.max(need, this.buf.length * 2)));
-      grown.set(this.buf.subarray(0, this.size));
-      this.buf = grown;
-    }
-    this.buf.set(chunk, this.size);
+    if (chunk.length === 0) return;
+    this.pieces.push(chunk);
     this.size = need;
   }
 
-  /** The content so far, without copying (valid until the next push). */
+  /** The content so far as one array (joins the pieces; meant for small heads). */
   view(): Uint8Array {
-    return this.buf.subarray(0, this.size);
+    return this.bytes();
   }
 
-  /** The content in a buffer of exactly its length (copied only when capacity is left over). */
+  /** The content in a buffer of exactly its length. */
   bytes(): Uint8Array {
-    return this.size === this.buf.length ? this.buf : this.buf.slice(0, this.size);
+    if (this.pieces.length === 1) {
+      const p = this.pieces[0];
+      if (p.byteOffset === 0 && p.byteLength === p.buffer.byteLength) return p;
+    }
+    const out = new Uint8Array(this.size);
+    let o = 0;
+    for (const p of this.pieces) {
+      out.set(p, o);
+      o += p.length;
+    }
+    this.pieces = this.size > 0 ? [out] : [];
+    return out;
   }
 }

@@ -101,7 +101,7 @@ describe('inflateBounded', () => {
 
 describe('byte budget', () => {
   it('GrowableBytes holds exactly what was pushed and stops at its cap', () => {
-    const g = new GrowableBytes(10, (n) => new FileFormatError(`over: ${n}`), 4);
+    const g = new GrowableBytes(10, (n) => new FileFormatError(`over: ${n}`));
     g.push(new Uint8Array([1, 2, 3]));
     g.push(new Uint8Array([4, 5, 6]));
     expect(Array.from(g.bytes())).toEqual([1, 2, 3, 4, 5, 6]);
