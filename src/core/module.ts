@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { StateDictError } from './errors.js';
+import { BackendError, StateDictError, ValueError } from './errors.js';
 import { formatShape } from './shape.js';
 
 /** A module of any input and output type, as stored among a parent's children. */
@@ -50,6 +50,18 @@ export interface LoadStateDictResult {
  * ```
  */
 export abstract class Module<In = tf.Tensor, Out = tf.Tensor> {
+  /**
+   * Checks that a tfjs backend is active: a module makes tensors as it is built, and without a
+   * backend tfjs would fail deep inside with "No backend found in registry". Backends initialise
+   * asynchronously (wasm loads its binary), so building cannot start one itself: call
+   * `await useBackend('wasm')` (medvae's default in Node) or another backend first.
+   *
+   * @throws {@link BackendError} naming what to call when no backend is active.
+   */
+  constructor() {
+    ensureBackend();
+  }
+
   private readonly parametersByName = new Map<string, tf.Variable>();
   private readonly buffersByName = new Map<string, tf.Variable>();
   private readonly childrenByName = new Map<string, AnyModule>();
@@ -256,6 +268,15 @@ export abstract class Module<In = tf.Tensor, Out = tf.Tensor> {
       for (const v of mod.parametersByName.values()) v.dispose();
       for (const v of mod.buffersByName.values()) v.dispose();
       mod.disposed = true;
+      // Running a disposed module would reach freed tensors and fail with a raw TypeError; its
+      // forward (which every predict, sample and fit goes through) now says what happened instead.
+      const name = mod.constructor.name;
+      Object.defineProperty(mod, 'forward', {
+        configurable: true,
+        value: () => {
+          throw new ValueError(`This ${name} was disposed (its weights are freed), so it cannot run. Build or load the model again.`);
+        },
+      });
     }
   }
 
@@ -322,4 +343,17 @@ function join(prefix: string, name: string): string {
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Throws a {@link BackendError} saying what to call when tfjs has no backend to make tensors on. */
+function ensureBackend(): void {
+  try {
+    tf.backend();
+  } catch (err) {
+    throw new BackendError(
+      "No tfjs backend is active, so no model can be built. Call `await useBackend('wasm')` from medvae first " +
+        "(or 'cpu', 'webgl', 'webgpu', 'tensorflow'); in Node wasm is medvae's default.",
+      { cause: err },
+    );
+  }
 }

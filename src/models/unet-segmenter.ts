@@ -11,6 +11,7 @@ import type { LossFn } from '../losses/loss-fn.js';
 import { runFit, type FitData } from '../train/fit.js';
 import type { FitOptions, OptimizerOptions } from '../train/fit-options.js';
 import type { TrainResult } from '../train/train-loop.js';
+import { positiveInt, positiveIntList } from '../train/validate.js';
 import { checkMaskClasses, requireMask } from './fit-checks.js';
 import { evaluateSegmentation, type SegmentationMetricName } from './segmentation-eval.js';
 import { slidingWindowInference, type SlidingWindowOptions } from '../inferers/sliding-window.js';
@@ -72,6 +73,9 @@ export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
 
   constructor(options: UNetSegmenterOptions) {
     super();
+    if (options === null || typeof options !== 'object') throw new ValueError(`UNetSegmenter needs an options object ({ inChannels, numClasses, ... }), but got ${String(options)}.`);
+    // Options can come from an edited model.json: check the list before the network iterates it.
+    if (options.channels !== undefined) positiveIntList(options.channels, 'UNetSegmenter channels');
     if (!Number.isInteger(options.numClasses) || options.numClasses < 1) {
       throw new ValueError(`UNetSegmenter numClasses must be a positive integer (1 for binary with sigmoid, ≥ 2 for softmax), but got ${options.numClasses}.`);
     }
@@ -121,6 +125,8 @@ export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
     if (channels !== this.net.config.inChannels) {
       throw new ShapeError(`UNetSegmenter expects ${this.net.config.inChannels}-channel inputs (last axis), but got ${channels}.`);
     }
+    if (options.batchSize !== undefined) positiveInt(options.batchSize, 'UNetSegmenter.predictProba batchSize');
+    if (images.shape[0] === 0) throw new ShapeError('UNetSegmenter.predictProba got an empty batch (0 images); pass at least one image.');
     const wasTraining = this.training;
     this.eval();
     try {
