@@ -1,5 +1,6 @@
 // ONNX forms of medvae's composite blocks and networks. Each mirrors the block's `forward` in
 // evaluation mode, on channels-first values (concatenations therefore join axis 1).
+import type { AnyModule } from '../../core/module.js';
 import { ConvNormAct } from '../../layers/conv-norm-act.js';
 import { ResidualBlock } from '../../layers/residual-block.js';
 import { SelfAttention2d } from '../../layers/self-attention.js';
@@ -16,9 +17,13 @@ import type { DiffusionUNet } from '../../models/ddpm/diffusion-unet.js';
 import { UNet, type DoubleConv } from '../../models/unet.js';
 import { UNetSegmenter } from '../../models/unet-segmenter.js';
 import type { OnnxGraph } from './graph.js';
-import { emit, emitConv, emitGroupNorm, emitLinear, registerCompositeEmitter, silu, type EmitContext } from './layers.js';
+import { emit, emitConv, emitGroupNorm, emitLinear, silu, type EmitContext } from './layers.js';
 
-registerCompositeEmitter((g, m, x, ctx) => {
+/**
+ * Emits a composite block or network (null for anything else). Registered with the dispatcher by
+ * {@link exportOnnx} itself rather than on import, so no bundler can drop it as an unused import.
+ */
+export function emitBlock(g: OnnxGraph, m: AnyModule, x: string, ctx: EmitContext): string | null {
   if (m instanceof ConvNormAct) {
     const y = emit(g, m.conv, x, ctx);
     const h = emit(g, m.act, emit(g, m.norm, y, ctx), ctx);
@@ -32,7 +37,7 @@ registerCompositeEmitter((g, m, x, ctx) => {
   if (m instanceof DiffusionDownsample) return emitConv(g, m.conv, x);
   if (m instanceof DiffusionUpsample) return emitConv(g, m.conv, nearest2x(g, x, ctx));
   return null;
-});
+}
 
 // The double-conv block; `residual` comes from the network's config (the block keeps it private).
 function emitDoubleConv(g: OnnxGraph, m: DoubleConv, x: string, residual: boolean, ctx: EmitContext): string {

@@ -5,10 +5,10 @@ import { DiffusionUNet } from '../../models/ddpm/diffusion-unet.js';
 import { UNet } from '../../models/unet.js';
 import { UNetSegmenter } from '../../models/unet-segmenter.js';
 import { writeFileAtomic } from '../../io/node-fs.js';
-import { emitDiffusionUNet } from './blocks.js';
+import { emitBlock, emitDiffusionUNet } from './blocks.js';
 import { OnnxExportError } from './errors.js';
 import { OnnxGraph, type OnnxDim } from './graph.js';
-import { emit, type EmitContext } from './layers.js';
+import { emit, registerCompositeEmitter, type EmitContext } from './layers.js';
 
 /**
  * Axis order of the exported graph's image inputs and outputs. `'nchw'` (the default) is ONNX's
@@ -77,6 +77,7 @@ export type OnnxExportable = UNetSegmenter | UNet | DiffusionUNet | DDPM | Modul
  * ```
  */
 export function exportOnnx(model: OnnxExportable, options: OnnxExportOptions = {}): Uint8Array {
+  registerCompositeEmitter(emitBlock);
   const layout = options.layout ?? 'nchw';
   if (layout !== 'nchw' && layout !== 'nhwc') {
     throw new OnnxExportError(`exportOnnx layout must be 'nchw' or 'nhwc', but got '${String(layout)}'.`);

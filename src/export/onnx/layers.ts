@@ -57,9 +57,9 @@ export function emitLayer(g: OnnxGraph, m: AnyModule, x: string, ctx: EmitContex
 type CompositeEmitter = (g: OnnxGraph, m: AnyModule, x: string, ctx: EmitContext) => string | null;
 const composites: CompositeEmitter[] = [];
 
-/** Registers an emitter for composite modules, tried after the basic layers. */
+/** Registers an emitter for composite modules, tried after the basic layers (once per emitter). */
 export function registerCompositeEmitter(e: CompositeEmitter): void {
-  composites.push(e);
+  if (!composites.includes(e)) composites.push(e);
 }
 
 /** Emits any supported module, or throws {@link OnnxExportError} naming the module. */
