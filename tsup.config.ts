@@ -1,6 +1,6 @@
-import { defineConfig } from 'tsup';
+import { defineConfig, type Options } from 'tsup';
 
-export default defineConfig({
+const library = {
   entry: { index: 'src/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
@@ -21,4 +21,28 @@ export default defineConfig({
   // nifti-reader-js ships ESM only (its exports map has no "require"), so the CJS build could not
   // load it; bundling it makes both builds self-sufficient.
   noExternal: ['nifti-reader-js'],
-});
+} satisfies Options;
+
+// The `medvae` command (package.json "bin"): one ESM file for Node whose imports of the library
+// barrel resolve to the package itself, so the CLI does not carry a second copy of the library.
+const cli: Options = {
+  entry: { cli: 'src/cli/main.ts' },
+  format: ['esm'],
+  dts: false,
+  sourcemap: true,
+  clean: false,
+  target: 'node20',
+  platform: 'node',
+  splitting: false,
+  external: [/^@tensorflow\//, 'webgpu', /^node:/, 'medvae'],
+  esbuildPlugins: [
+    {
+      name: 'medvae-self-import',
+      setup(build) {
+        build.onResolve({ filter: /^\.\.\/index\.js$/ }, () => ({ path: 'medvae', external: true }));
+      },
+    },
+  ],
+};
+
+export default defineConfig([library, cli]);
