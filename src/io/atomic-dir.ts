@@ -37,6 +37,12 @@ export async function replaceDirAtomic(dir: string, files: Record<string, Uint8A
     target = await io('resolve the link', target, () => fs.realpath(target), context);
     existing = await inspect(target);
   }
+  // Renaming the working directory (or one above it) aside would leave this process in a deleted
+  // directory once the old version is removed.
+  const cwd = process.cwd();
+  if (cwd === target || cwd.startsWith(target + path.sep) || path.dirname(target) === target) {
+    throw new IoError('replace', target, Object.assign(new Error('busy'), { code: 'EBUSY' }), `${context}: it is the working directory, one above it, or the root; a save replaces its directory as a whole`);
+  }
   const parent = path.dirname(target);
   const base = path.basename(target);
   await makeDir(parent, context);

@@ -120,6 +120,20 @@ describe('model.save is atomic as a whole', () => {
     expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('my notes');
   });
 
+  it('refuses to replace the working directory (or one above it) with a typed error', async () => {
+    const dir = fresh('cwd');
+    const old = process.cwd();
+    process.chdir(dir);
+    try {
+      await expect(relu.save('.')).rejects.toMatchObject({ code: 'EBUSY', path: dir });
+      await expect(relu.save('..')).rejects.toThrow(IoError);
+      await relu.save('model');
+      await expectSavedAs(join(dir, 'model'), relu);
+    } finally {
+      process.chdir(old);
+    }
+  });
+
   it('saves through a symlink to a directory, keeping the link', async () => {
     const parent = fresh('symlinked');
     mkdirSync(join(parent, 'exp3'));
