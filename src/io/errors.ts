@@ -22,6 +22,7 @@ const HINTS: Record<string, string> = {
  * disk or a read-only directory is reported as such, with the file it concerns.
  */
 export class IoError extends MedvaeError {
+  static override readonly errorName: string = 'IoError';
   /** The file or directory the operation was on. */
   readonly path: string;
   /** The system error code (e.g. `'ENOSPC'`), or `'UNKNOWN'` when the cause carried none. */
@@ -49,13 +50,16 @@ export function errorCode(err: unknown): string | undefined {
  * Stored weights do not match the checksum recorded when they were written: the file was corrupted
  * (a flipped bit, a truncated copy) or edited by hand. The data is not used.
  */
-export class ChecksumError extends FileFormatError {}
+export class ChecksumError extends FileFormatError {
+  static override readonly errorName: string = 'ChecksumError';
+}
 
 /**
  * Tensors about to be saved or checkpointed hold NaN or infinite values. Nothing was written: a
  * non-finite model would only make every later resume or load fail.
  */
 export class NonFiniteError extends NumericalError {
+  static override readonly errorName: string = 'NonFiniteError';
   /** Names of the tensors that hold non-finite values. */
   readonly tensors: string[];
 
@@ -67,6 +71,7 @@ export class NonFiniteError extends NumericalError {
 
 /** Another live run (this process or another) holds the lock of a checkpoint path. */
 export class CheckpointLockedError extends MedvaeError {
+  static override readonly errorName: string = 'CheckpointLockedError';
   /** The checkpoint path whose lock is held. */
   readonly path: string;
   /** The process id of the holder. */
@@ -83,4 +88,6 @@ export class CheckpointLockedError extends MedvaeError {
  * A checkpoint belongs to another run (a different run id or configuration) than the one asked to
  * resume from it. Pass `resume: 'force'` to resume from it anyway.
  */
-export class RunMismatchError extends MedvaeError {}
+export class RunMismatchError extends MedvaeError {
+  static override readonly errorName: string = 'RunMismatchError';
+}

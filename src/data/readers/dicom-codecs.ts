@@ -10,6 +10,7 @@ import { markJpegAsRgb, readJ2kFrameHeader, readJpegFrameHeader, type FrameHeade
  * message names the package to install; `packageName` holds it for programs.
  */
 export class DicomCodecMissingError extends FileFormatError {
+  static override readonly errorName: string = 'DicomCodecMissingError';
   /** The npm package that decodes `transferSyntaxUID`. */
   readonly packageName: string;
   /** The transfer syntax that needed it. */

@@ -5,4 +5,6 @@ import { MedvaeError } from '../../core/errors.js';
  * module in a state ONNX inference cannot express (BatchNorm without running statistics), or the
  * export options do not fit the model.
  */
-export class OnnxExportError extends MedvaeError {}
+export class OnnxExportError extends MedvaeError {
+  static override readonly errorName: string = 'OnnxExportError';
+}
