@@ -1,7 +1,7 @@
 // Turns a dropped file (NIfTI volume, DICOM, PNG or JPEG) into 2-D slices the segmenter can take,
 // and pairs an image slice with its mask. Everything here is plain data: no DOM, no tensors.
 import {
-  FileFormatError, ShapeError, ValueError, compose, readDicom, readImage, readNifti,
+  FileFormatError, ShapeError, ValueError, compose, readDicomAsync, readImage, readNifti,
   resize, resolveSliceAxis, sliceVolume, spatialPad, type ImageData2D, type NiftiVolume, type Sample,
 } from '../../src/index.js';
 
@@ -94,12 +94,12 @@ function imageScan(name: string, format: string, img: ImageData2D): Scan {
 }
 
 /**
- * Decodes an upload by its content (a misnamed file still reads); `.nii` / `.nii.gz` names are
+ * Decodes an upload by its content (compressed DICOM included) (a misnamed file still reads); `.nii` / `.nii.gz` names are
  * always read as NIfTI so that a broken one gets NIfTI's error message.
  *
  * @throws FileFormatError (from medvae's readers) for corrupt or unsupported files.
  */
-export function decodeScan(bytes: Uint8Array, name: string): Scan {
+export async function decodeScan(bytes: Uint8Array, name: string): Promise<Scan> {
   if (bytes.length === 0) throw new FileFormatError(`${name} is empty (0 bytes).`);
   if (/\.nii(\.gz)?$/i.test(name) || isGzip(bytes) || isNiftiHeader(bytes)) {
     return volumeScan(name, readNifti(bytes, { name }));
@@ -107,7 +107,8 @@ export function decodeScan(bytes: Uint8Array, name: string): Scan {
   const head = bytes.subarray(128, 132);
   const isDicom = head.length === 4 && String.fromCharCode(...head) === 'DICM';
   if (isDicom || /\.dcm$/i.test(name)) {
-    const dcm = readDicom(bytes, { name });
+    // readDicomAsync also decodes JPEG, JPEG-LS and JPEG 2000 DICOM (codecs load on first use).
+    const dcm = await readDicomAsync(bytes, { name });
     const frames = Array.from({ length: dcm.numberOfFrames }, (_, f) => toGrey(dcm.toImageData(f)));
     const windowed = dcm.windowCenter !== undefined && dcm.windowWidth !== undefined && dcm.windowWidth >= 1;
     const range: [number, number] = windowed

@@ -97,8 +97,10 @@ export function markJpegAsRgb(b: Uint8Array): Uint8Array {
     }
     const len = (b[p + 2] << 8) | b[p + 3];
     if (len < 2) return b;
-    if (marker === 0xe0 && b[p + 4] === 0x4a && b[p + 5] === 0x46 && b[p + 6] === 0x49 && b[p + 7] === 0x46) return b; // JFIF
-    if (marker === 0xee && b[p + 4] === 0x41 && b[p + 5] === 0x64 && b[p + 6] === 0x6f && b[p + 7] === 0x62) return b; // Adobe
+    // libjpeg honours these markers only when they are full length (JFIF: 14 data bytes, Adobe: 12);
+    // a short one is ignored and the component ids decide.
+    if (marker === 0xe0 && len >= 16 && b[p + 4] === 0x4a && b[p + 5] === 0x46 && b[p + 6] === 0x49 && b[p + 7] === 0x46) return b; // JFIF
+    if (marker === 0xee && len >= 14 && b[p + 4] === 0x41 && b[p + 5] === 0x64 && b[p + 6] === 0x6f && b[p + 7] === 0x62) return b; // Adobe
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc && sofAt < 0) sofAt = p;
     p += 2 + len;
     if (marker === 0xda) {

@@ -284,6 +284,41 @@ function explainParserError(e: unknown): string {
   return String(e);
 }
 
+/**
+ * Some writers store an implicit-VR dataset under an explicit-VR transfer syntax (pydicom reads
+ * such files with a warning). When explicit parsing has failed and the first dataset element has
+ * no VR letters, the dataset is parsed again as implicit VR little endian; undefined otherwise.
+ */
+function readImplicitDataset(bytes: Uint8Array): dicomParser.DataSet | undefined {
+  try {
+    const meta = dicomParser.readPart10Header(bytes) as dicomParser.DataSet & { position: number };
+    const ts = (meta.string('x00020010') ?? '').replace(/\0/g, '').trim();
+    if (ts === '1.2.840.10008.1.2' || ts === '1.2.840.10008.1.2.2' || ts === '1.2.840.10008.1.2.1.99') return undefined;
+    const pos = meta.position;
+    const upper = (c: number): boolean => c >= 0x41 && c <= 0x5a;
+    if (pos + 8 > bytes.length || (upper(bytes[pos + 4]) && upper(bytes[pos + 5]))) return undefined;
+    const parser = dicomParser.littleEndianByteArrayParser;
+    const DataSetCtor = (dicomParser as unknown as { DataSet: new (p: unknown, b: Uint8Array, e: object) => dicomParser.DataSet }).DataSet;
+    const ds = new DataSetCtor(parser, bytes, {});
+    dicomParser.parseDicomDataSetImplicit(ds, new dicomParser.ByteStream(parser, bytes, pos), bytes.length);
+    Object.assign(ds.elements, meta.elements);
+    // The implicit parser reads undefined-length Pixel Data as a sequence of items; turn the items
+    // back into the Basic Offset Table and fragments that encapsulated pixel data consists of.
+    const px = ds.elements.x7fe00010 as (dicomParser.Element & { items?: { dataOffset: number; length: number }[] }) | undefined;
+    if (px && px.hadUndefinedLength && px.items && !px.encapsulatedPixelData) {
+      const [bot, ...frags] = px.items;
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      px.encapsulatedPixelData = true;
+      px.basicOffsetTable = bot ? Array.from({ length: Math.floor(bot.length / 4) }, (_, i) => dv.getUint32(bot.dataOffset + 4 * i, true)) : [];
+      const base = frags.length > 0 ? frags[0].dataOffset - 8 : 0;
+      px.fragments = frags.map((it) => ({ offset: it.dataOffset - 8 - base, position: it.dataOffset, length: it.length }));
+    }
+    return ds;
+  } catch {
+    return undefined;
+  }
+}
+
 function parse(bytes: Uint8Array, name: string | undefined, maxBytes: number): dicomParser.DataSet {
   if (bytes.length < 132 || bytes[128] !== 0x44 || bytes[129] !== 0x49 || bytes[130] !== 0x43 || bytes[131] !== 0x4d) {
     throw formatError(FORMAT, name, `no "DICM" marker at byte 128 (${bytes.length} bytes)`, 'Only DICOM Part 10 files are read; the file is not DICOM, or is a raw dataset without the file meta header.');
@@ -294,6 +329,8 @@ function parse(bytes: Uint8Array, name: string | undefined, maxBytes: number): d
     } as dicomParser.ParseDicomOptions);
   } catch (e) {
     if (e instanceof MedvaeError) throw e;
+    const implicit = readImplicitDataset(bytes);
+    if (implicit) return implicit;
     const msg = explainParserError(e);
     const truncated = /past end|overread|buffer|beyond/i.test(msg);
     throw formatError(FORMAT, name, `dicom-parser failed: ${msg}`, truncated ? 'The file is truncated or an element length is wrong.' : 'The file is corrupt or not DICOM.', e);
