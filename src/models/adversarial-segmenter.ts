@@ -217,11 +217,7 @@ export class AdversarialSegmenter extends Module<tf.Tensor, tf.Tensor> {
 
     const metrics = o.validationMetrics ?? ['dice'];
     return runFit({
-      what,
-      module: this,
-      data,
-      options: o,
-      defaultBatchSize: 16,
+      what, module: this, data, options: o, defaultBatchSize: 16,
       optimizers: {
         segmenter: { params: sParams, options: o, defaultLr: 1e-3, label: '' },
         discriminator: dSpec,

@@ -298,11 +298,7 @@ export class LatentClassifier extends Module<tf.Tensor, tf.Tensor> {
     const params = this.fitParameters();
     const c = this.cfg.numClasses;
     return runFit({
-      what,
-      module: this,
-      data,
-      options: o,
-      defaultBatchSize: 32,
+      what, module: this, data, options: o, defaultBatchSize: 32,
       optimizers: { optimizer: { params, options: o, defaultLr: 1e-3, label: '' } },
       step: (batch, ctx) => {
         if (batch.label === undefined) throw new ValueError(`${what} needs samples with a label (class index in [0, ${c})).`);

@@ -185,11 +185,7 @@ export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
     const metrics = options?.validationMetrics ?? ['dice'];
     const params = this.trainableParameters();
     return runFit({
-      what,
-      module: this,
-      data,
-      options,
-      defaultBatchSize: 16,
+      what, module: this, data, options, defaultBatchSize: 16,
       optimizers: { optimizer: { params, options, defaultLr: 1e-3, label: '' } },
       step: (batch, ctx) => {
         const mask = requireMask(batch, what);

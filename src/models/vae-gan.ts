@@ -380,11 +380,7 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
     };
 
     return runFit({
-      what,
-      module: this,
-      data,
-      options: o,
-      defaultBatchSize: 128,
+      what, module: this, data, options: o, defaultBatchSize: 128,
       optimizers: {
         encoder: { params: encParams, options: shared, defaultLr: 1e-3, defaultBetas: [0.5, 0.999], label: '' },
         decoder: { params: decParams, options: shared, defaultLr: 1e-3, defaultBetas: [0.5, 0.999], label: '' },

@@ -509,11 +509,7 @@ export class VAE extends Module<tf.Tensor, VAEOutput> {
     const kind = oneOf(o.target ?? 'image', `${what} target`, ['image', 'mask'] as const);
     const params = (o.optimizer?.params ?? this.trainableParameters()).filter((p) => p.trainable);
     return runFit({
-      what,
-      module: this,
-      data,
-      options: o,
-      defaultBatchSize: 128,
+      what, module: this, data, options: o, defaultBatchSize: 128,
       optimizers: { optimizer: { params, options: o, defaultLr: 1e-3, label: '' } },
       step: (batch, ctx) => {
         const target = this.batchTarget(batch, kind, what);

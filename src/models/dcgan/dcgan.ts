@@ -258,11 +258,7 @@ export class DCGAN extends Module<tf.Tensor, tf.Tensor> {
     if (onEpochEnd) fixed = typeof f === 'number' ? new Generator(seed).fork().normal([f, this.latentDim]) : tf.clone(f);
     try {
       return await runFit({
-        what,
-        module: this,
-        data,
-        options: o,
-        defaultBatchSize: 128,
+        what, module: this, data, options: o, defaultBatchSize: 128,
         optimizers: {
           generator: { params: gParams, options: { ...o, optimizer: undefined }, defaultLr: 2e-4, defaultBetas: betas, label: '' },
           discriminator: { ...dSpec, options: { ...dSpec.options, betas: dSpec.options.betas ?? o.betas } },

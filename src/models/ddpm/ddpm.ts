@@ -297,11 +297,7 @@ export class DDPM extends Module<DiffusionUNetInput, tf.Tensor4D> {
     const emaDecay = o.emaDecay === undefined ? 0.999 : o.emaDecay;
     const ema = emaDecay === null ? (this.disableEma(), null) : this.enableEma({ decay: emaDecay, useEmaWarmup: o.emaWarmup ?? false });
     return runFit({
-      what,
-      module: this,
-      data,
-      options: o,
-      defaultBatchSize: 16,
+      what, module: this, data, options: o, defaultBatchSize: 16,
       optimizers: { optimizer: { params, options: { ...o, clipGradNorm: undefined }, defaultClipGradNorm: clip, defaultLr: 1e-4, label: '' } },
       step: (batch, ctx) => {
         const classLabels = this.batchLabels(batch, ctx.generator, dropP);
