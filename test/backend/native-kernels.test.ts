@@ -3,7 +3,7 @@
 // tests need the compiled addon (packages/medvae-native); without it they are skipped with the
 // reason printed, while the fallback tests run either way.
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Adam, BackendError, Generator, mse, nativeKernelsStatus, registerCpuTrainingKernels, UNet, unregisterCpuTrainingKernels, useBackend } from '../../src/index.js';
 import type { NativeAddon } from '../../src/backend/native/addon.js';
 import { loadNativeAddon, setNativeModuleLoader } from '../../src/backend/native/loader.js';
@@ -254,6 +254,17 @@ describe.runIf(available)('a U-Net trains identically with and without native ke
 });
 
 describe('useBackend("wasm", { native })', () => {
+  // These cases test the 'auto' default and set MEDVAE_NATIVE themselves, so a value from the
+  // environment (a pure-wasm test run with MEDVAE_NATIVE=0) is set aside while they run.
+  let fromEnv: string | undefined;
+  beforeEach(() => {
+    fromEnv = process.env.MEDVAE_NATIVE;
+    delete process.env.MEDVAE_NATIVE;
+  });
+  afterEach(() => {
+    if (fromEnv === undefined) delete process.env.MEDVAE_NATIVE;
+    else process.env.MEDVAE_NATIVE = fromEnv;
+  });
   const brokenBuild = async (): Promise<never> => {
     throw Object.assign(new Error("Cannot find module 'medvae-native' imported from src"), { code: 'ERR_MODULE_NOT_FOUND' });
   };
