@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Conv2d,
   Conv3d,
+  UNet,
   ShapeError,
   ValueError,
   computeImportanceMap,
@@ -26,8 +27,18 @@ interface Case {
   outputShape: number[];
   output: number[];
 }
+interface UNetCase {
+  name: string;
+  inputShape: number[];
+  input: number[];
+  state: Record<string, { shape: number[]; values: number[]; dtype: 'float32' | 'int32' }>;
+  options: SlidingWindowOptions;
+  outputShape: number[];
+  output: number[];
+}
 interface Fixture {
   cases: Case[];
+  unetCases: UNetCase[];
   importanceMaps: { patchSize: number[]; sigmaScale: number | number[]; map: number[] }[];
 }
 
@@ -70,6 +81,27 @@ describe.each(['cpu', 'wasm'] as BackendName[])('slidingWindowInference matches 
     expectClose(values(y), c.output, 1e-5, 2e-6, c.name);
     tf.dispose([x, y]);
     p.dispose();
+  });
+});
+
+describe.each(['cpu', 'wasm'] as BackendName[])('a U-Net by sliding window matches MONAI on %s', (backend) => {
+  beforeAll(() => setupBackend(backend));
+  afterAll(() => setupBackend('cpu'));
+
+  it.each(fx.unetCases.map((c) => [c.name, c] as const))('%s', (_n, c) => {
+    // The same network in plain torch.nn, eval mode, its weights exported in medvae's layouts.
+    const net = new UNet({ inChannels: 1, outChannels: 2, channels: [4, 8] });
+    const state: Record<string, tf.Tensor> = {};
+    for (const [k, v] of Object.entries(c.state)) state[k] = tf.tensor(v.values, v.shape, v.dtype);
+    net.loadStateDict(state);
+    tf.dispose(Object.values(state));
+    net.eval();
+    const x = tf.tensor4d(c.input, c.inputShape as [number, number, number, number]);
+    const y = slidingWindowInference(x, (w) => tf.softmax(net.forward(w), -1), c.options);
+    expect(y.shape).toEqual(c.outputShape);
+    expectClose(values(y), c.output, 1e-4, 1e-5, c.name);
+    tf.dispose([x, y]);
+    net.dispose();
   });
 });
 
