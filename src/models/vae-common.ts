@@ -44,8 +44,3 @@ export function checkImages(x: tf.Tensor, h: number, w: number, c: number, what:
     );
   }
 }
-
-/** Checks that a seed-like count is a positive integer. */
-export function checkPositiveInt(value: number, what: string): void {
-  if (!Number.isInteger(value) || value < 1) throw new ValueError(`${what} must be a positive integer, but got ${value}.`);
-}

@@ -18,9 +18,9 @@ import { runFit, type FitData, type FitStepContext } from '../train/fit.js';
 import type { DiscriminatorOptimizerOptions, FitOptions, OptimizerOptions } from '../train/fit-options.js';
 import type { TrainResult } from '../train/train-loop.js';
 import type { StepLogs } from '../train/types.js';
-import { nonNegativeNumber } from '../train/validate.js';
+import { nonNegativeNumber, positiveInt } from '../train/validate.js';
 import { discriminatorSpec } from './gan-internal.js';
-import { checkImages, checkPositiveInt } from './vae-common.js';
+import { checkImages } from './vae-common.js';
 import { convLevelSizes } from './vae-networks.js';
 import { VAE, type VAEConfig, type VAEElboOptions, type VAEEvaluateOptions, type VAEMetrics, type VAEOptions, type VAEOutput, type VAESampleOptions } from './vae.js';
 
@@ -65,7 +65,7 @@ export class VAEGANDiscriminator extends Module<tf.Tensor, tf.Tensor> {
 
   constructor(options: VAEGANDiscriminatorOptions) {
     super();
-    checkPositiveInt(options.inChannels, 'VAEGANDiscriminator inChannels');
+    positiveInt(options.inChannels, 'VAEGANDiscriminator inChannels');
     const channels = options.channels ?? [32, 64];
     if (!Array.isArray(channels) || channels.length === 0 || !channels.every((c) => Number.isInteger(c) && c > 0)) {
       throw new ValueError(`VAEGANDiscriminator channels must be a non-empty list of positive integers, but got ${JSON.stringify(channels)}.`);

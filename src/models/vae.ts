@@ -18,9 +18,9 @@ import { runFit, type FitData } from '../train/fit.js';
 import type { FitOptions, OptimizerOptions } from '../train/fit-options.js';
 import type { TrainResult } from '../train/train-loop.js';
 import type { StepContext } from '../train/types.js';
-import { nonNegativeNumber, oneOf } from '../train/validate.js';
+import { nonNegativeNumber, oneOf, positiveInt } from '../train/validate.js';
 import { checkRange } from './fit-checks.js';
-import { checkImages, checkPositiveInt, toLoader, withEval } from './vae-common.js';
+import { checkImages, withEval } from './vae-common.js';
 import { buildConvDecoder, buildConvEncoder, buildMlpDecoder, buildMlpEncoder, type VAENetworkSpec } from './vae-networks.js';
 
 /** Encoder/decoder family of a {@link VAE}. */
@@ -188,8 +188,8 @@ function checkWidths(list: unknown, what: string): number[] {
 
 function resolveConfig(options: VAEOptions): VAEConfig {
   if (options === null || typeof options !== 'object') throw new ValueError('VAE needs an options object ({ inChannels, imageSize, latentDim, ... }).');
-  checkPositiveInt(options.inChannels, 'VAE inChannels');
-  checkPositiveInt(options.latentDim, 'VAE latentDim');
+  positiveInt(options.inChannels, 'VAE inChannels');
+  positiveInt(options.latentDim, 'VAE latentDim');
   const size = options.imageSize;
   if (!Array.isArray(size) || size.length !== 2 || !size.every((d) => Number.isInteger(d) && d > 0)) {
     throw new ValueError(`VAE imageSize must be [height, width] with positive integers, but got ${JSON.stringify(size)}.`);
@@ -213,7 +213,7 @@ function resolveConfig(options: VAEOptions): VAEConfig {
   if (config.likelihood !== 'bernoulli' && config.likelihood !== 'gaussian') {
     throw new ValueError(`VAE likelihood must be 'bernoulli' or 'gaussian', but got ${JSON.stringify(config.likelihood)}.`);
   }
-  checkPositiveInt(config.outChannels, 'VAE outChannels');
+  positiveInt(config.outChannels, 'VAE outChannels');
   if (!(Number.isFinite(config.gaussianVariance) && config.gaussianVariance > 0)) {
     throw new ValueError(`VAE gaussianVariance must be a finite number > 0, but got ${config.gaussianVariance}.`);
   }
@@ -410,7 +410,7 @@ export class VAE extends Module<tf.Tensor, VAEOutput> {
   elbo(x: tf.Tensor, options: VAEElboOptions = {}): tf.Tensor1D {
     this.checkInput(x, 'VAE.elbo input');
     const samples = options.samples ?? 1;
-    checkPositiveInt(samples, 'VAE.elbo samples');
+    positiveInt(samples, 'VAE.elbo samples');
     const target = options.target ?? this.defaultTarget(x, 'VAE.elbo');
     if (options.target !== undefined) this.checkTarget(options.target, x.shape[0], 'VAE.elbo target');
     const { nll, kl } = this.elboTerms(x, target, samples, toGenerator(options.seed));
@@ -427,7 +427,7 @@ export class VAE extends Module<tf.Tensor, VAEOutput> {
 
   /** `n` new images `[n, H, W, outChannels]`: decoder means at z ~ N(0, I) (evaluation mode). */
   sample(n: number, options: VAESampleOptions = {}): tf.Tensor4D {
-    checkPositiveInt(n, 'VAE.sample n');
+    positiveInt(n, 'VAE.sample n');
     const gen = toGenerator(options.seed);
     return withEval(this, () => tf.tidy(() => this.decodeMean(gen.normal([n, this.cfg.latentDim]))));
   }
@@ -462,7 +462,7 @@ export class VAE extends Module<tf.Tensor, VAEOutput> {
    */
   async evaluate(data: Dataset<Sample>, options: VAEEvaluateOptions = {}): Promise<VAEMetrics> {
     const samples = options.samples ?? 1;
-    checkPositiveInt(samples, 'VAE.evaluate samples');
+    positiveInt(samples, 'VAE.evaluate samples');
     const gen = new Generator(options.seed ?? 0);
     const loader = new DataLoader(data, { batchSize: options.batchSize ?? 64 });
     let nllSum = 0;

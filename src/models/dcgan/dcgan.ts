@@ -14,7 +14,7 @@ import type { TrainResult } from '../../train/train-loop.js';
 import type { StepLogs } from '../../train/types.js';
 import { positiveInt } from '../../train/validate.js';
 import { discriminatorSpec, forwardKeepingBuffers, splitBatch } from '../gan-internal.js';
-import { checkImages, checkPositiveInt } from '../vae-common.js';
+import { checkImages } from '../vae-common.js';
 import { DCGANDiscriminator, DCGANGenerator, type DCGANImageSize } from './networks.js';
 
 /** Options of {@link DCGAN}. */
@@ -155,7 +155,7 @@ export class DCGAN extends Module<tf.Tensor, tf.Tensor> {
 
   /** Images `[n, H, W, C]` in [−1, 1] from `n` latent vectors z ~ N(0, I), in eval mode (BatchNorm uses its running statistics). */
   sample(n: number, options: DCGANSampleOptions = {}): tf.Tensor4D {
-    checkPositiveInt(n, 'DCGAN.sample n');
+    positiveInt(n, 'DCGAN.sample n');
     const z = toGenerator(options.seed).normal([n, this.latentDim]);
     try {
       return this.generate(z, options.batchSize);
@@ -166,7 +166,7 @@ export class DCGAN extends Module<tf.Tensor, tf.Tensor> {
 
   /** Images from given latent vectors `[n, latentDim]`, in eval mode (see {@link DCGAN.sample}). */
   generate(z: tf.Tensor, batchSize = 64): tf.Tensor4D {
-    checkPositiveInt(batchSize, 'DCGAN.generate batchSize');
+    positiveInt(batchSize, 'DCGAN.generate batchSize');
     const wasTraining = this.training;
     this.generator.eval();
     try {
