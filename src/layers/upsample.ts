@@ -30,8 +30,9 @@ export interface UpsampleOptions {
 }
 
 /**
- * Spatial up- (or down-) sampling of an NHWC batch, matching `torch.nn.Upsample` /
- * `F.interpolate` for modes `'nearest'` and `'bilinear'`, including PyTorch's choice of source
+ * Spatial up- (or down-) sampling of an NHWC batch or an NDHWC volume batch, matching
+ * `torch.nn.Upsample` / `F.interpolate` for modes `'nearest'`, `'bilinear'` (images) and
+ * `'trilinear'` (volumes, resampled one axis after the other), including PyTorch's choice of source
  * coordinates when `scaleFactor` is given (1/scaleFactor, not in/out, as with the default
  * `recompute_scale_factor=None`).
  *
