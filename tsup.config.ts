@@ -1,7 +1,13 @@
 import { defineConfig, type Options } from 'tsup';
 
 const library = {
-  entry: { index: 'src/index.ts' },
+  entry: {
+    index: 'src/index.ts',
+    // `medvae/backends/webgl|webgpu`: literal imports of the optional GPU backend packages for
+    // bundled apps (see src/backend/entries).
+    'backends/webgl': 'src/backend/entries/webgl.ts',
+    'backends/webgpu': 'src/backend/entries/webgpu.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
@@ -21,6 +27,9 @@ const library = {
   // nifti-reader-js ships ESM only (its exports map has no "require"), so the CJS build could not
   // load it; bundling it makes both builds self-sufficient.
   noExternal: ['nifti-reader-js'],
+  // Keep `node:` on Node built-ins (tsup strips it by default): browser bundlers recognise
+  // `node:fs/promises` as a Node module they need not resolve, but fail on a bare `fs/promises`.
+  removeNodeProtocol: false,
 } satisfies Options;
 
 // The `medvae` command (package.json "bin"): one ESM file for Node whose imports of the library

@@ -30,6 +30,15 @@ export interface UseBackendOptions {
    * {@link nativeKernelsStatus} tells what happened. Ignored by the other backends.
    */
   native?: NativeKernelsMode;
+  /**
+   * The backend package, already imported by the app, e.g.
+   * `useBackend('webgpu', { module: await import('@tensorflow/tfjs-backend-webgpu') })`. Importing
+   * the package registers the backend with tfjs; passing it here makes sure a bundler (Vite,
+   * esbuild, webpack) sees a literal import and bundles the package, which medvae's own optional
+   * import cannot guarantee. The entry points `medvae/backends/webgl` and `medvae/backends/webgpu`
+   * do the same with a side-effect import.
+   */
+  module?: object;
 }
 
 /** True when running under Node.js (not a browser or a worker in one). */
@@ -107,7 +116,6 @@ async function importBackendPackage(name: BackendName): Promise<void> {
         await import(/* @vite-ignore */ PACKAGES['tensorflow-gpu'].pkg);
         return;
       case 'webgpu':
-        if (isNode()) await installNodeWebGpu();
         await import(/* @vite-ignore */ PACKAGES.webgpu.pkg);
         return;
       case 'webgl':
@@ -116,6 +124,16 @@ async function importBackendPackage(name: BackendName): Promise<void> {
     }
   } catch (err) {
     if (err instanceof BackendError) throw err;
+    if (!isNode() && (name === 'webgl' || name === 'webgpu')) {
+      // In a bundled app the optional package is never bundled (the import goes through a
+      // variable so that apps without it still build), so say how to make the bundler see it.
+      throw new BackendError(
+        `Backend '${name}' needs the package ${pkg}, which could not be imported here. Install it (npm install ${pkg}) and, in a bundled app ` +
+          `(Vite, esbuild, webpack), add \`import 'medvae/backends/${name}';\` before calling useBackend('${name}'), or pass the module: ` +
+          `useBackend('${name}', { module: await import('${pkg}') }).`,
+        { cause: err },
+      );
+    }
     if (isModuleNotFound(err, pkg)) {
       throw new BackendError(
         `Backend '${name}' needs the package ${pkg}, which is not installed. ` +
@@ -169,6 +187,39 @@ export async function useBackend(name: BackendName = defaultBackendName(), optio
     throw new BackendError(`Unknown backend '${String(name)}'. Choose one of: ${BACKEND_NAMES.join(', ')}.`);
   }
   const { tfName, pkg } = PACKAGES[name];
+  // A failed switch must leave the app on the backend it had (tfjs may otherwise fall back to
+  // whichever registered backend has the highest priority).
+  const previous = activeBackendName();
+  try {
+    return await activate(name, tfName, pkg, options);
+  } catch (err) {
+    if (previous !== null && previous !== tfName && tf.findBackendFactory(previous) !== null) {
+      try {
+        await tf.setBackend(previous);
+      } catch {
+        // The previous backend worked before; if it cannot come back either, the original error
+        // is the one that explains the situation.
+      }
+    }
+    throw err;
+  }
+}
+
+/** The active backend's name, without making tfjs pick and initialise one when none is active. */
+function activeBackendName(): string | null {
+  const engine = tf.engine() as unknown as { backendName?: string | null };
+  return engine.backendName ?? null;
+}
+
+async function activate(name: BackendName, tfName: string, pkg: string, options: UseBackendOptions): Promise<BackendName> {
+  if (name === 'webgl' && isNode()) {
+    // tfjs-backend-webgl registers itself only where a DOM exists, so importing it in Node does nothing.
+    throw new BackendError("Backend 'webgl' exists only in browsers (it draws on a WebGL canvas). In Node use 'wasm', 'tensorflow' or 'webgpu'.");
+  }
+  if (name === 'webgpu' && isNode()) await installNodeWebGpu();
+  if (options.module !== undefined && tf.findBackendFactory(tfName) === null) {
+    throw new BackendError(`The module passed to useBackend('${name}') did not register the '${tfName}' backend: pass the ${pkg} module itself (await import('${pkg}')), imported with the same @tensorflow/tfjs-core as medvae.`);
+  }
   if (tf.findBackendFactory(tfName) === null) await importBackendPackage(name);
   if (name === 'wasm' && options.wasmPaths !== undefined) {
     const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as { setWasmPaths: (p: UseBackendOptions['wasmPaths']) => void };
@@ -202,6 +253,7 @@ export async function useBackend(name: BackendName = defaultBackendName(), optio
   for (const hook of afterActivate.get(tfName) ?? []) await hook();
   return name;
 }
+
 
 /** The name of the active tfjs backend (tfjs's own name, e.g. `tensorflow` for both tfjs-node packages). */
 export function currentBackend(): string {

@@ -20,3 +20,14 @@ export function assertNodeFs(what: string): void {
     );
   }
 }
+
+/**
+ * Imports a Node built-in (`importNode('fs/promises')` is `import('node:fs/promises')`). The
+ * specifier is built at run time so that browser bundlers neither fail on it (esbuild with
+ * `--platform=browser`) nor warn about it (Vite); callers only reach it in Node (see
+ * {@link assertNodeFs}).
+ */
+export function importNode<T>(name: string): Promise<T> {
+  const specifier = `node:${name}`;
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier) as Promise<T>;
+}

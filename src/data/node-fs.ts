@@ -1,18 +1,18 @@
 // Node-only file helpers for the dataset constructors. `node:*` modules are imported lazily so
 // that browser bundles which never call these functions do not pull them in. Not exported from
 // the package.
-import { assertNodeFs } from '../core/runtime.js';
+import { assertNodeFs, importNode } from '../core/runtime.js';
 
 /** `node:fs/promises`, loaded on first use. */
 export async function fsp(): Promise<typeof import('node:fs/promises')> {
   assertNodeFs('This dataset loader');
-  return import('node:fs/promises');
+  return importNode<typeof import('node:fs/promises')>('fs/promises');
 }
 
 /** `node:path`, loaded on first use. */
 export async function nodePath(): Promise<typeof import('node:path')> {
   assertNodeFs('This dataset loader');
-  return import('node:path');
+  return importNode<typeof import('node:path')>('path');
 }
 
 /** True when `path` exists (file or directory). */
@@ -68,7 +68,7 @@ export async function findShipped(rel: string): Promise<string | undefined> {
 
 /** Resolves an installed package's directory from this module or the current directory, or undefined. */
 export async function packageDir(name: string): Promise<string | undefined> {
-  const { createRequire } = await import('node:module');
+  const { createRequire } = await importNode<typeof import('node:module')>('module');
   const path = await nodePath();
   const from = [moduleDir(), typeof process !== 'undefined' ? process.cwd() : undefined].filter((d): d is string => d !== undefined);
   for (const dir of from) {

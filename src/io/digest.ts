@@ -1,4 +1,5 @@
 // Internal: SHA-256 digests and canonical JSON for the checksums of saved models and checkpoints.
+import { importNode } from '../core/runtime.js';
 
 interface SubtleLike {
   digest(algorithm: string, data: Uint8Array): Promise<ArrayBuffer>;
@@ -23,7 +24,7 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string | und
   if (s !== undefined) return toHex(await s.digest('SHA-256', bytes));
   const proc = (globalThis as { process?: { versions?: { node?: string } } }).process;
   if (typeof proc?.versions?.node === 'string') {
-    const { createHash } = await import('node:crypto');
+    const { createHash } = await importNode<typeof import('node:crypto')>('crypto');
     return createHash('sha256').update(bytes).digest('hex');
   }
   return undefined;

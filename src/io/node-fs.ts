@@ -1,5 +1,5 @@
 import { MedvaeError } from '../core/errors.js';
-import { assertNodeFs } from '../core/runtime.js';
+import { assertNodeFs, importNode } from '../core/runtime.js';
 import { IoError, errorCode } from './errors.js';
 
 type FsPromises = typeof import('node:fs/promises');
@@ -12,7 +12,7 @@ type PathModule = typeof import('node:path');
 export async function nodeFs(): Promise<{ fs: FsPromises; path: PathModule }> {
   assertNodeFs('Saving or loading a model by directory');
   try {
-    const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
+    const [fs, path] = await Promise.all([importNode<typeof import('node:fs/promises')>('fs/promises'), importNode<typeof import('node:path')>('path')]);
     return { fs, path };
   } catch (err) {
     throw new MedvaeError(

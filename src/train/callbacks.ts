@@ -1,3 +1,4 @@
+import { importNode } from '../core/runtime.js';
 import { ValueError } from '../core/errors.js';
 import type { ProgressLogOptions } from './fit-options.js';
 import type { EpochRecord, Logs, Progress } from './types.js';
@@ -135,7 +136,7 @@ export function progressCallback(fn: (progress: Progress) => void): Callback {
 }
 
 function appendLine(path: string, line: string): Promise<void> {
-  return import('node:fs/promises').then((fs) => fs.appendFile(path, line));
+  return importNode<typeof import('node:fs/promises')>('fs/promises').then((fs) => fs.appendFile(path, line));
 }
 
 /**

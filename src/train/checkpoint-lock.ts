@@ -1,4 +1,5 @@
 // Internal: the lock file that keeps two runs from writing the same checkpoint path at once.
+import { importNode } from '../core/runtime.js';
 import { CheckpointLockedError, IoError, errorCode } from '../io/errors.js';
 import { io, isProcessAlive, nodeFs } from '../io/node-fs.js';
 
@@ -17,7 +18,7 @@ const held = new Set<string>();
 const UNREADABLE_GRACE_MS = 10_000;
 
 async function hostname(): Promise<string> {
-  const os = await import('node:os');
+  const os = await importNode<typeof import('node:os')>('os');
   return os.hostname();
 }
 

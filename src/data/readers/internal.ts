@@ -1,6 +1,6 @@
 // Helpers shared by the readers. Not part of the public API (not re-exported by the barrel).
 import { FileFormatError, MedvaeError } from '../../core/errors.js';
-import { assertNodeFs } from '../../core/runtime.js';
+import { assertNodeFs, importNode } from '../../core/runtime.js';
 import { inflateBounded } from './inflate.js';
 export { checkAlloc, DEFAULT_MAX_BYTES } from './byte-budget.js';
 
@@ -85,7 +85,7 @@ export function inflateCapped(
  */
 export async function readFileBytes(path: string): Promise<Uint8Array> {
   assertNodeFs(`Reading '${path}'`);
-  const fs = await import('node:fs/promises');
+  const fs = await importNode<typeof import('node:fs/promises')>('fs/promises');
   const buf = await fs.readFile(path);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

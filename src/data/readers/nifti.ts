@@ -1,3 +1,4 @@
+import { importNode } from '../../core/runtime.js';
 import { gzipSync } from 'fflate';
 import { ShapeError, ValueError } from '../../core/errors.js';
 import { affineToQuatern } from './affine.js';
@@ -318,7 +319,7 @@ export async function readNiftiFile(path: string, options: ReadNiftiOptions = {}
     const probe = isGzip(given) ? null : sniffHeader(given);
     if (probe?.single) return readNifti(given, { ...options, name });
   }
-  const fs = await import('node:fs/promises'); // the module readFileBytes already loaded
+  const fs = await importNode<typeof import('node:fs/promises')>('fs/promises'); // the module readFileBytes already loaded
   let other: string | undefined;
   for (const c of pair.candidates) {
     if (await fs.access(c).then(() => true, () => false)) {
