@@ -17,7 +17,6 @@ export class DicomCodecMissingError extends FileFormatError {
   readonly transferSyntaxUID: string;
   constructor(message: string, packageName: string, transferSyntaxUID: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'DicomCodecMissingError';
     this.packageName = packageName;
     this.transferSyntaxUID = transferSyntaxUID;
   }

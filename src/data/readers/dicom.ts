@@ -248,7 +248,16 @@ function describe(name: string | undefined): string {
 }
 
 /** Options of {@link readDicom} and {@link readDicomAsync}. */
-export interface ReadDicomOptions extends ReadOptions {}
+export interface ReadDicomOptions extends ReadOptions {
+  /**
+   * Upper bound, in bytes, on what one file may make the reader allocate: the inflated dataset of
+   * a deflated file (an element declaring more is refused from its header; the rest is counted
+   * while inflating, before the output is kept) and the decoded pixel array (checked from Rows,
+   * Columns, Samples per Pixel, Bits Allocated and Number of Frames before decoding; every
+   * compressed frame's own header must agree). Default {@link DEFAULT_DICOM_MAX_BYTES} (512 MiB).
+   */
+  maxBytes?: number;
+}
 
 function numbers(ds: dicomParser.DataSet, tag: string): number[] | undefined {
   const s = ds.string(tag);
