@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,17 +14,24 @@ function run(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error' } });
 }
 
+// The minutes-long pack and install run asynchronously: a synchronous child blocks the worker's
+// event loop, and vitest's RPC to the worker times out ("Timeout calling onTaskUpdate").
+async function runAsync(cmd: string, args: string[], cwd: string): Promise<string> {
+  const { stdout } = await promisify(execFile)(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, npm_config_loglevel: 'error' } });
+  return stdout;
+}
+
 // The public names the packaging check imports; extend as areas land.
 const names = ['Module', 'Generator', 'useBackend', 'MedvaeError', 'Conv2d', 'Linear', 'Sequential', 'UNetSegmenter', 'diceLoss', 'computeDice', 'DDPMScheduler', 'readNifti', 'DataLoader'];
 
-beforeAll(() => {
+beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'medvae-pack-'));
-  const packOut = run('npm', ['pack', '--pack-destination', work, '--silent'], root).trim().split('\n').pop() ?? '';
+  const packOut = (await runAsync('npm', ['pack', '--pack-destination', work, '--silent'], root)).trim().split('\n').pop() ?? '';
   const tarball = join(work, packOut || readdirSync(work).find((f) => f.endsWith('.tgz'))!);
   const app = join(work, 'app');
   run('mkdir', ['-p', app], work);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, 'typescript@5.9.3', '@types/node@20'], app);
+  await runAsync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, 'typescript@5.9.3', '@types/node@20'], app);
 }, 300_000);
 
 afterAll(() => {
