@@ -4,3 +4,4 @@ export * from './random.js';
 export * from './module.js';
 export * from './init.js';
 export * from './gradients.js';
+export * from './containers.js';
