@@ -7,6 +7,8 @@ const library = {
     // bundled apps (see src/backend/entries).
     'backends/webgl': 'src/backend/entries/webgl.ts',
     'backends/webgpu': 'src/backend/entries/webgpu.ts',
+    // `medvae/dicom-codecs`: literal imports of the optional DICOM codecs for browser bundles.
+    'dicom-codecs': 'src/data/readers/dicom-codecs-entry.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

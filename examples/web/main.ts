@@ -9,6 +9,9 @@ import { generateGrid } from './generate.js';
 import { PLANES, decodeScan, fileBytes, prepareSample, splitImageAndMask, type Plane, type Scan } from './inputs.js';
 import { bundledModelUrl, bundledModels, uploadedModelUrl } from './model-source.js';
 import { segmentSlice } from './segment.js';
+// Compressed DICOM (JPEG, JPEG-LS, JPEG 2000): medvae's codec imports are invisible to bundlers, so
+// the page imports the codecs itself (in an app: import 'medvae/dicom-codecs').
+import '../../src/data/readers/dicom-codecs-entry.js';
 
 type PageBackend = Extract<BackendName, 'webgpu' | 'webgl' | 'wasm' | 'cpu'>;
 

@@ -83,11 +83,25 @@ type LosslessModule = typeof import('jpeg-lossless-decoder-js');
 
 // OpenJPEG logs every tile header through Emscripten's stdout/stderr; keep the console quiet.
 const QUIET = { print: (): void => {}, printErr: (): void => {} };
+// The codec packages are imported through run-time specifiers, invisible to bundlers: their
+// Emscripten glue holds `require('fs')` for Node, which esbuild (--platform=browser) cannot resolve
+// and Vite warns about, so literal imports here would break every browser bundle of medvae. A
+// browser app that reads compressed DICOM adds `import 'medvae/dicom-codecs'` (literal imports of
+// the four packages), which leaves the modules where importCodec finds them.
+const PROVIDED = Symbol.for('medvae.dicomCodecModules');
+
+/** The codec package `spec`: as provided by the `medvae/dicom-codecs` entry point, else imported. */
+async function importCodec(spec: string): Promise<{ default: (opts: typeof QUIET) => Promise<unknown> }> {
+  const provided = (globalThis as { [PROVIDED]?: Record<string, unknown> })[PROVIDED]?.[spec];
+  if (provided !== undefined) return provided as { default: (opts: typeof QUIET) => Promise<unknown> };
+  return (await import(/* @vite-ignore */ /* webpackIgnore: true */ spec)) as { default: (opts: typeof QUIET) => Promise<unknown> };
+}
+
 const loaders = {
-  jpeg8: async (): Promise<Instantiated> => (await (await import('@cornerstonejs/codec-libjpeg-turbo-8bit/decode')).default(QUIET)) as unknown as Instantiated,
-  jpegLs: async (): Promise<Instantiated> => (await (await import('@cornerstonejs/codec-charls/decode')).default(QUIET)) as unknown as Instantiated,
-  j2k: async (): Promise<Instantiated> => (await (await import('@cornerstonejs/codec-openjpeg/decode')).default(QUIET)) as unknown as Instantiated,
-  htj2k: async (): Promise<Instantiated> => (await (await import('@cornerstonejs/codec-openjph')).default(QUIET)) as unknown as Instantiated,
+  jpeg8: async (): Promise<Instantiated> => (await (await importCodec('@cornerstonejs/codec-libjpeg-turbo-8bit/decode')).default(QUIET)) as unknown as Instantiated,
+  jpegLs: async (): Promise<Instantiated> => (await (await importCodec('@cornerstonejs/codec-charls/decode')).default(QUIET)) as unknown as Instantiated,
+  j2k: async (): Promise<Instantiated> => (await (await importCodec('@cornerstonejs/codec-openjpeg/decode')).default(QUIET)) as unknown as Instantiated,
+  htj2k: async (): Promise<Instantiated> => (await (await importCodec('@cornerstonejs/codec-openjph')).default(QUIET)) as unknown as Instantiated,
 };
 const DECODER_CLASS: Record<Exclude<CodecId, 'jpegLossless'>, string> = {
   jpeg8: 'JPEGDecoder',
