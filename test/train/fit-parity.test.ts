@@ -11,6 +11,11 @@ beforeAll(async () => {
   actual = await fitParityRuns();
 }, 120_000);
 
+// rtol 1e-4: far below what any change of the loop's logic gives (a skipped or reordered update,
+// another lr, another batch order move these numbers by percents), while leaving room for
+// float32 rounding differences of layer kernels that change over time.
+const RTOL = 1e-4;
+
 describe('fit through the shared engine reproduces the per-model loops', () => {
   for (const name of Object.keys(expected)) {
     it(name, () => {
@@ -21,11 +26,11 @@ describe('fit through the shared engine reproduces the per-model loops', () => {
         for (const part of ['train', 'val'] as const) {
           // Validation may report more than it did (pooledDice, emptyPredictions); what it did report must match.
           if (part === 'train') expect(Object.keys(a.history[i][part]).sort()).toEqual(Object.keys(rec[part]).sort());
-          for (const [k, v] of Object.entries(rec[part])) expectClose([a.history[i][part][k]], [v], 1e-5, 1e-6, `${name} epoch ${i} ${part}.${k}`);
+          for (const [k, v] of Object.entries(rec[part])) expectClose([a.history[i][part][k]], [v], RTOL, 1e-6, `${name} epoch ${i} ${part}.${k}`);
         }
       });
       expect(Object.keys(a.weights).sort()).toEqual(Object.keys(e.weights).sort());
-      for (const [k, v] of Object.entries(e.weights)) expectClose(a.weights[k], v, 1e-5, 1e-6, `${name} ${k}`);
+      for (const [k, v] of Object.entries(e.weights)) expectClose(a.weights[k], v, RTOL, 1e-6, `${name} ${k}`);
     });
   }
 });
