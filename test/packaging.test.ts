@@ -22,7 +22,8 @@ async function runAsync(cmd: string, args: string[], cwd: string): Promise<strin
 }
 
 // The public names the packaging check imports; extend as areas land.
-const names = ['Module', 'Generator', 'useBackend', 'MedvaeError', 'Conv2d', 'Linear', 'Sequential', 'UNetSegmenter', 'diceLoss', 'computeDice', 'DDPMScheduler', 'readNifti', 'DataLoader'];
+const names = ['Module', 'Generator', 'useBackend', 'MedvaeError', 'Conv2d', 'Linear', 'Sequential', 'UNetSegmenter', 'diceLoss', 'computeDice', 'DDPMScheduler', 'readNifti', 'DataLoader',
+  'Conv3d', 'slidingWindowInference', 'segmentVolume', 'exportOnnx', 'exportTorch', 'CheckpointManager', 'readDicomAsync'];
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'medvae-pack-'));
@@ -61,6 +62,13 @@ describe('the packed tarball', () => {
       medvae.useBackend('cpu').then(() => console.log(tf.getBackend()));
     `);
     expect(run('node', ['cjs.cjs'], app).trim().split('\n').pop()).toBe('cpu');
+  });
+
+  it('installs the medvae command', () => {
+    const app = join(work, 'app');
+    const out = run(join(app, 'node_modules', '.bin', 'medvae'), ['--help'], app);
+    expect(out).toMatch(/medvae info/);
+    expect(out).toMatch(/medvae segment/);
   });
 
   it('resolves its types for ESM and CJS consumers', () => {
