@@ -104,6 +104,15 @@ describe('fit', () => {
     }
   });
 
+  it('a second fit on a model that is still training is refused', async () => {
+    const m = unet();
+    const first = m.fit(data, { epochs: 1, batchSize: 2, ...quiet });
+    await expect(m.fit(data, { epochs: 1, ...quiet })).rejects.toThrow(/already training/);
+    await first;
+    expect((await m.fit(data, { epochs: 1, batchSize: 4, ...quiet })).globalStep).toBe(1);
+    m.dispose();
+  });
+
   it('a VAE with the Bernoulli likelihood refuses 0–255 images', async () => {
     const bytes = new ArrayDataset(smallSamples(4, 2).map((s) => ({ image: imageArray(Float32Array.from(s.image.data, (v) => Math.round(v * 255)), [8, 8]) })));
     const vae = new VAE({ inChannels: 1, imageSize: [8, 8], latentDim: 2, channels: [4], seed: 0 });
