@@ -7,13 +7,16 @@
 // shared machine hits them alike. Each medvae round is one `fit` over a fixed number of batches; its
 // step times are the gaps between consecutive `onBatchEnd` calls (logEvery 1, so every step is read
 // as it ends; the first step of each fit, which carries fit's setup, is left out).
-// Run: npm run bench:main-job -- [--rounds N] [--quick]   (--quick: tiny network and images, 1 round)
+// Run: npm run bench:main-job -- [--rounds N] [--quick] [--unfused-bn]
+//   --quick: tiny network and images, 1 round; --unfused-bn: also both medvae contenders with BatchNorm
+//   trained through the composition the fused op replaced (before/after, interleaved).
 import * as tf from '@tensorflow/tfjs-core';
 import { ArrayDataset, Generator, UNetSegmenter, imageArray, setNativeThreads, useBackend, type Sample } from '../src/index.js';
 import { loadNativeAddon } from '../src/backend/native/loader.js';
 import { installNativeKernels, uninstallNativeKernels } from '../src/backend/native/native-kernels.js';
 import { fmtMs, kernelsLine, loadAverage, machineLine, median, printTable } from './common.js';
 import { MainJobTorch, torchUnavailable } from './main-job-torch.js';
+import { useUnfusedBatchNorm } from './unfused-batchnorm.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -21,6 +24,8 @@ const flag = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const QUICK = argv.includes('--quick');
+/** Also run both medvae contenders with BatchNorm's unfused composition (before/after the fusion). */
+const UNFUSED_BN = argv.includes('--unfused-bn');
 const ROUNDS = Number(flag('--rounds') ?? (QUICK ? 1 : 4));
 const SIZE = QUICK ? 32 : 128;
 const BATCH = QUICK ? 4 : 16;
@@ -44,11 +49,14 @@ interface MedvaeRun {
   name: string;
   model: UNetSegmenter;
   setup: () => void;
+  /** Train BatchNorm through the unfused composition (bench/unfused-batchnorm.ts). */
+  unfusedBN: boolean;
   times: number[];
 }
 
 async function fitRound(run: MedvaeRun, data: ArrayDataset<Sample>): Promise<void> {
   run.setup();
+  useUnfusedBatchNorm(run.unfusedBN);
   const stamps: number[] = [];
   await run.model.fit(data, {
     epochs: 1,
@@ -59,6 +67,7 @@ async function fitRound(run: MedvaeRun, data: ArrayDataset<Sample>): Promise<voi
     logEvery: 1,
     callbacks: [{ onBatchEnd: () => void stamps.push(performance.now()) }],
   });
+  useUnfusedBatchNorm(false);
   for (let k = 1; k < stamps.length; k++) run.times.push(stamps[k] - stamps[k - 1]);
 }
 
@@ -71,20 +80,18 @@ async function main(): Promise<void> {
   const data = new ArrayDataset(samples(BATCH * STEPS_PER_FIT, 1));
   const makeModel = (): UNetSegmenter => new UNetSegmenter({ inChannels: 1, numClasses: CLASSES, channels: CHANNELS, norm: 'batch', seed: 0 });
   const runs: MedvaeRun[] = [];
-  if (native.ok) {
-    runs.push({
-      name: 'medvae wasm + native (2 OpenBLAS threads)',
-      model: makeModel(),
-      setup: () => {
-        installNativeKernels(native.addon, native.addonPath);
-        setNativeThreads(2);
-      },
-      times: [],
-    });
-  } else {
-    console.log(`medvae-native not available, only pure wasm: ${native.reason}`);
+  const useNative = (): void => {
+    if (!native.ok) return;
+    installNativeKernels(native.addon, native.addonPath);
+    setNativeThreads(2);
+  };
+  const usePureWasm = (): void => uninstallNativeKernels('pure-wasm contender of bench/main-job.ts');
+  for (const unfusedBN of UNFUSED_BN ? [false, true] : [false]) {
+    const tag = unfusedBN ? ', unfused BN' : '';
+    if (native.ok) runs.push({ name: `medvae wasm + native (2 OpenBLAS threads)${tag}`, model: makeModel(), setup: useNative, unfusedBN, times: [] });
+    runs.push({ name: `medvae pure wasm${tag}`, model: makeModel(), setup: usePureWasm, unfusedBN, times: [] });
   }
-  runs.push({ name: 'medvae pure wasm', model: makeModel(), setup: () => uninstallNativeKernels('pure-wasm contender of bench/main-job.ts'), times: [] });
+  if (!native.ok) console.log(`medvae-native not available, only pure wasm: ${native.reason}`);
   const params = runs[0].model.numParameters();
 
   const noTorch = torchUnavailable();
