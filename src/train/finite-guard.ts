@@ -6,9 +6,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { finiteFlag } from '../backend/finite-guard.js';
 import type { AnyModule } from '../core/module.js';
 
-/** The float variables of `module` the guard watches: parameters, then float buffers. */
-export function guardedVariables(module: AnyModule): Array<[string, tf.Variable]> {
-  const params = module.namedParameters();
+/**
+ * The float variables of `module` the guard watches: the parameters a training step can change
+ * (those in `updated`, e.g. the optimizers' lists; all when omitted), then float buffers
+ * (BatchNorm statistics). A frozen encoder's weights cannot turn non-finite, so they are not summed
+ * every step.
+ */
+export function guardedVariables(module: AnyModule, updated?: ReadonlySet<tf.Variable>): Array<[string, tf.Variable]> {
+  const params = module.namedParameters().filter(([, v]) => updated === undefined || updated.has(v));
   const buffers = module.namedBuffers().filter(([, v]) => v.dtype === 'float32');
   return [...params, ...buffers];
 }

@@ -147,7 +147,7 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainR
   else if (typeof progress === 'function') callbacks.push(progressCallback(progress));
   else if (progress !== 'none') throw new ValueError(`${what} onProgress must be 'bar', 'none' or a function, but got ${JSON.stringify(progress)}.`);
   if (options.progressLog) callbacks.push(progressLog(options.progressLog));
-  const guarded = options.guardFinite === false ? null : guardedVariables(options.module);
+  const guarded = options.guardFinite === false ? null : guardedVariables(options.module, new Set(Object.values(options.optimizers).flatMap((o) => [...o.params])));
 
   let history: EpochRecord[] = [];
   let startEpoch = 0;

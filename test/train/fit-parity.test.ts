@@ -3,18 +3,26 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fitParityRuns, type ParityRun } from './fit-parity-runs.js';
+import { useUnfusedBatchNorm } from '../../bench/unfused-batchnorm.js';
 import { expectClose } from '../helpers/tf.js';
 
 const expected = JSON.parse(readFileSync(new URL('../fixtures/train/fit-parity.json', import.meta.url), 'utf8')) as Record<string, ParityRun>;
 let actual: Record<string, ParityRun>;
 beforeAll(async () => {
-  actual = await fitParityRuns();
+  // The fixture predates the fused BatchNorm training op (src/layers/batchnorm-train.ts), whose
+  // closed-form backward rounds differently: run with the composition it replaced, so that what is
+  // compared is the training loop alone.
+  useUnfusedBatchNorm(true);
+  try {
+    actual = await fitParityRuns();
+  } finally {
+    useUnfusedBatchNorm(false);
+  }
 }, 120_000);
 
-// rtol 1e-4: far below what any change of the loop's logic gives (a skipped or reordered update,
-// another lr, another batch order move these numbers by percents), while leaving room for
-// float32 rounding differences of layer kernels that change over time.
-const RTOL = 1e-4;
+// rtol 1e-5 (float32 rounding of the on-device gradient clipping); any change of the loop's logic
+// (a skipped or reordered update, another lr, another batch order) moves these numbers by percents.
+const RTOL = 1e-5;
 
 describe('fit through the shared engine reproduces the per-model loops', () => {
   for (const name of Object.keys(expected)) {
