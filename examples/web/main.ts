@@ -145,8 +145,8 @@ async function activate(name: PageBackend): Promise<void> {
           `(npm install -D @tensorflow/tfjs-backend-${name}) and rebuild it. wasm and cpu work everywhere.`,
       );
     }
-    if (name === 'webgpu' && !('gpu' in navigator)) {
-      throw new BackendError('This browser has no WebGPU (navigator.gpu is missing); choose webgl, wasm or cpu.');
+    if (name === 'webgpu' && !(await hasWebGpuAdapter())) {
+      throw new BackendError('This browser gives no WebGPU adapter (navigator.gpu is missing or requestAdapter() returned none); choose webgl, wasm or cpu.');
     }
     await load();
   }
@@ -158,11 +158,32 @@ async function activate(name: PageBackend): Promise<void> {
   if (state.ddpmUrl !== null) await loadDdpm(state.ddpmUrl);
 }
 
-function initialBackend(): PageBackend {
+/** Whether this browser gives a WebGPU adapter (navigator.gpu alone exists without one on many Linux setups). */
+async function hasWebGpuAdapter(): Promise<boolean> {
+  const gpu = (navigator as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (gpu === undefined) return false;
+  try {
+    return (await gpu.requestAdapter()) !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether this browser can create a WebGL2 context. */
+function hasWebGl(): boolean {
+  try {
+    return document.createElement('canvas').getContext('webgl2') !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** `?backend=` if given, else webgpu when an adapter exists, else webgl when a context can be made, else wasm. */
+async function initialBackend(): Promise<PageBackend> {
   const asked = new URLSearchParams(location.search).get('backend');
   if (asked === 'webgpu' || asked === 'webgl' || asked === 'wasm' || asked === 'cpu') return asked;
-  if ('gpu' in navigator && builtIn('webgpu')) return 'webgpu';
-  if (builtIn('webgl')) return 'webgl';
+  if (builtIn('webgpu') && (await hasWebGpuAdapter())) return 'webgpu';
+  if (builtIn('webgl') && hasWebGl()) return 'webgl';
   return 'wasm';
 }
 
@@ -190,6 +211,9 @@ function updateSliceControls(resetIndex: boolean): void {
   const scan = state.image;
   if (scan === null || !scan.isStack) {
     ui.sliceControls.hidden = true;
+    // A single image has only slice 0; the index left by a previous volume (e.g. 90) must not be
+    // carried over to it.
+    ui.slice.value = '0';
     return;
   }
   ui.sliceControls.hidden = false;
@@ -370,9 +394,9 @@ ui.ddpmFiles.addEventListener('change', () => {
 ui.ddpmRun.addEventListener('click', () => void enqueue(generate));
 
 // Start: the backend, then whatever models were bundled with the page.
-const first = initialBackend();
-ui.backend.value = first;
 void enqueue(async () => {
+  const first = await initialBackend();
+  ui.backend.value = first;
   const bundled = await bundledModels();
   try {
     await activate(first);

@@ -294,6 +294,20 @@ describe.skipIf(skipReason !== null)('examples/web in headless Chromium', () => 
     expect(Math.abs(browserDice - nodeDice), `browser Dice ${browserDice} vs Node ${nodeDice}\n${await why()}`).toBeLessThan(1e-3);
   });
 
+  it('reads a 2-D image after a volume (the volume\'s slice index is not carried over)', async () => {
+    const runs = async () => Number(await page.evaluate<string>('document.body.dataset.runs'));
+    let before = await runs();
+    await page.setInputFiles('#image-file', imagePng);
+    await page.waitForFunction(`Number(document.body.dataset.runs) > ${before} && document.body.dataset.busy === 'false'`, undefined, { timeout: 30_000 });
+    expect(await page.locator('#error').isVisible(), await errorText()).toBe(false);
+    before = await runs();
+    await page.setInputFiles('#mask-file', maskPng);
+    await page.waitForFunction(`Number(document.body.dataset.runs) > ${before} && document.body.dataset.busy === 'false'`, undefined, { timeout: 30_000 });
+    expect(await page.locator('#error').isVisible(), await errorText()).toBe(false);
+    expect(await page.locator('#slice-controls').isVisible()).toBe(false);
+    expect(Math.abs(Number(await page.locator('#dice').getAttribute('data-value')) - nodeDice)).toBeLessThan(1e-3);
+  });
+
   it('samples the bundled DDPM with DDIM as Node does, with a progress bar', async () => {
     expect(await page.locator('#ddpm-status').textContent()).toMatch(/^DDPM: T = 50/);
     await page.locator('#ddpm-n').fill('2');
