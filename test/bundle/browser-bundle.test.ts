@@ -64,6 +64,7 @@ function ensureDist(): void {
   if (stale) execFileSync(process.execPath, [join(ROOT, 'node_modules', 'tsup', 'dist', 'cli-default.js')], { cwd: ROOT, stdio: 'pipe' });
 }
 
+const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm' };
 async function serve(dir: string): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
@@ -104,6 +105,9 @@ describe.skipIf(skipReason !== null)('a browser app bundling medvae', () => {
     const esbuild = spawnSync(join(ROOT, 'node_modules', '.bin', 'esbuild'), ['app.js', '--bundle', '--platform=browser', '--format=esm', '--minify', `--outfile=${join(esOut, 'app.js')}`, '--log-level=warning', '--log-limit=0'], { cwd: app, encoding: 'utf8' });
     builds.esbuild = { dir: esOut, diagnostics: `${esbuild.stdout}${esbuild.stderr}`.trim() };
     expect(esbuild.status, esbuild.stderr).toBe(0);
+    for (const dir of [builds.vite.dir, builds.esbuild.dir]) {
+      for (const f of WASM_FILES) await cp(join(ROOT, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist', f), join(dir, f));
+    }
     browser = await (playwright as Playwright).chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -140,5 +144,12 @@ describe.skipIf(skipReason !== null)('a browser app bundling medvae', () => {
     expect(r.webgpuError).toMatch(/^BackendError: /);
     expect(r.afterFailedSwitch).toBe('webgl');
     expect(r.saved).toBe('ok');
+    if (tool === 'vite') {
+      // The same steps on wasm in the same page: webgl's float32 losses agree with wasm's.
+      const w = await page.evaluate<TrainReport>('window.medvaeTrain("wasm", 6)');
+      console.log(`[test/bundle/browser-bundle] ${tool} wasm  losses: ${w.losses.map((l) => l.toFixed(5)).join(' ')}`);
+      expect(w.active).toBe('wasm');
+      for (let i = 0; i < 6; i++) expect(Math.abs(r.losses[i] - w.losses[i]), `step ${i}`).toBeLessThan(1e-4 * Math.abs(w.losses[i]));
+    }
   }, 300_000);
 });

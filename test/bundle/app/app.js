@@ -25,7 +25,8 @@ function samples() {
 }
 
 window.medvaeTrain = async (backend, steps) => {
-  await useBackend(backend);
+  // The wasm binaries are served beside the bundle.
+  await useBackend(backend, backend === 'wasm' ? { wasmPaths: new URL('./', location.href).href } : {});
   const model = new UNetSegmenter({ inChannels: 1, numClasses: 2, channels: [4, 8], seed: 0 });
   const losses = [];
   await model.fit(samples(), {
