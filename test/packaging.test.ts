@@ -67,8 +67,8 @@ describe('the packed tarball', () => {
   it('installs the medvae command', () => {
     const app = join(work, 'app');
     const out = run(join(app, 'node_modules', '.bin', 'medvae'), ['--help'], app);
-    expect(out).toMatch(/medvae info/);
-    expect(out).toMatch(/medvae segment/);
+    expect(out).toMatch(/info FILE/);
+    expect(out).toMatch(/segment IN/);
   });
 
   it('resolves its types for ESM and CJS consumers', () => {
