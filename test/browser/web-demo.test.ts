@@ -299,11 +299,11 @@ describe.skipIf(skipReason !== null)('examples/web in headless Chromium', () => 
     let before = await runs();
     await page.setInputFiles('#image-file', imagePng);
     await page.waitForFunction(`Number(document.body.dataset.runs) > ${before} && document.body.dataset.busy === 'false'`, undefined, { timeout: 30_000 });
-    expect(await page.locator('#error').isVisible(), await errorText()).toBe(false);
+    expect(await page.locator('#error').isVisible(), (await errorText()) ?? undefined).toBe(false);
     before = await runs();
     await page.setInputFiles('#mask-file', maskPng);
     await page.waitForFunction(`Number(document.body.dataset.runs) > ${before} && document.body.dataset.busy === 'false'`, undefined, { timeout: 30_000 });
-    expect(await page.locator('#error').isVisible(), await errorText()).toBe(false);
+    expect(await page.locator('#error').isVisible(), (await errorText()) ?? undefined).toBe(false);
     expect(await page.locator('#slice-controls').isVisible()).toBe(false);
     expect(Math.abs(Number(await page.locator('#dice').getAttribute('data-value')) - nodeDice)).toBeLessThan(1e-3);
   });
