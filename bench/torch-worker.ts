@@ -1,10 +1,10 @@
 // A PyTorch 1.13 U-Net training step in a child process (bench/unet_step.py --serve), driven one step
 // at a time so that the benchmarks can interleave it with tfjs steps. Not part of the library.
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createInterface, type Interface } from 'node:readline';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { JsonLineWorker } from './json-line-worker.js';
 
-/** The interpreter that has torch (see COMMON.md: not the `python3` first on PATH). */
+/** The interpreter that has torch (Debian's, with python3-torch; not a `python3` that comes first on PATH). */
 export const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./unet_step.py', import.meta.url));
 
@@ -20,33 +20,9 @@ export function torchUnavailable(): string | null {
 }
 
 /** A running `unet_step.py --serve` worker. */
-export class TorchWorker {
-  private readonly proc: ChildProcessWithoutNullStreams;
-  private readonly lines: Interface;
-  private readonly pending: Array<(line: string) => void> = [];
-  private stderr = '';
-
+export class TorchWorker extends JsonLineWorker {
   constructor() {
-    this.proc = spawn(PYTHON, [SCRIPT, '--serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.proc.stderr.on('data', (d: Buffer) => {
-      this.stderr += d.toString();
-    });
-    this.lines = createInterface({ input: this.proc.stdout });
-    this.lines.on('line', (line) => this.pending.shift()?.(line));
-  }
-
-  private request<T>(msg: Record<string, unknown>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const onExit = (code: number | null): void => reject(new Error(`unet_step.py exited (${code}): ${this.stderr.trim()}`));
-      this.proc.once('exit', onExit);
-      this.pending.push((line) => {
-        this.proc.off('exit', onExit);
-        const reply = JSON.parse(line) as T & { error?: string };
-        if (reply.error) reject(new Error(reply.error));
-        else resolve(reply);
-      });
-      this.proc.stdin.write(`${JSON.stringify(msg)}\n`);
-    });
+    super(PYTHON, SCRIPT);
   }
 
   /** Builds the network, Adam and a random batch `[batch, 1, size, size]` in both layouts. */
@@ -57,12 +33,5 @@ export class TorchWorker {
   /** One training step; returns the milliseconds PyTorch measured for it (excluding the pipe). */
   async step(format: TorchFormat, threads: number): Promise<{ ms: number; loss: number }> {
     return this.request({ cmd: 'step', format, threads });
-  }
-
-  /** Ends the worker. */
-  close(): void {
-    this.proc.stdin.write(`${JSON.stringify({ cmd: 'quit' })}\n`);
-    this.proc.stdin.end();
-    this.lines.close();
   }
 }
