@@ -21,14 +21,15 @@ describe('examples/vae-mnist.ts --quick', () => {
     const models = summary.models as Record<'vae' | 'vaegan', ModelReport>;
     expect(summary.latentDim).toBe(128);
     // Floors that show learning happened in the quick run (4,096 digits; the VAE 5 epochs, the
-    // VAE-GAN 2). The untrained models score ≈ 500 nats (about 784·ln 2, a coin flip per pixel).
+    // VAE-GAN 3). The untrained models score ≈ 500 nats (about 784·ln 2, a coin flip per pixel).
     // - VAE: below 60 % of its untrained negative ELBO (it reached ≈ 220 nats vs ≈ 507).
     expect(models.vae.test.negElbo).toBeLessThan(0.6 * models.vae.untrained.negElbo);
-    // - VAE-GAN: below 85 % of its untrained value (≈ 287 vs ≈ 507 after only 64 steps; its prior
-    //   samples are still noise at that point, so no floor on their MNIST score here).
+    // - VAE-GAN: below 85 % of its untrained value (≈ 263 vs ≈ 507 after only 96 steps, on pure wasm
+    //   and with medvae-native alike; its prior samples are still noise at that point, so no floor on
+    //   their MNIST score here).
     expect(models.vaegan.test.negElbo).toBeLessThan(0.85 * models.vaegan.untrained.negElbo);
     // - both reconstruct digit pixels: thresholded reconstructions overlap the digits (Dice ≈ 0.20
-    //   and ≈ 0.22), where the untrained decoders overlap nothing (Dice ≈ 0).
+    //   and ≈ 0.33), where the untrained decoders overlap nothing (Dice ≈ 0).
     for (const m of [models.vae, models.vaegan]) {
       expect(m.test.reconstructionDice).toBeGreaterThan(m.untrained.reconstructionDice + 0.08);
       expect(Number.isFinite(m.test.kl) && m.test.kl > 0).toBe(true);
