@@ -21,9 +21,9 @@ import {
   ArrayDataset, DDPM, NiftiVolume, UNetSegmenter, datasetToArray, loadColin27Slices, writeNifti, writePng, type ImageData2D, type Sample,
 } from '../../src/index.js';
 import { setupBackend } from '../helpers/tf.js';
+import { CHROMIUM, findPlaywright } from '../helpers/chromium.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const CHROMIUM = process.env.MEDVAE_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = process.env.MEDVAE_TEST_ARTIFACTS ?? join(tmpdir(), 'medvae-test-artifacts');
 
 // The few playwright-core calls used here, typed locally so the test compiles without the package.
@@ -53,17 +53,8 @@ interface Playwright {
   };
 }
 
-async function findPlaywright(): Promise<Playwright | string> {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (install Debian's chromium: apt-get install -y --no-install-recommends chromium)`;
-  try {
-    const name = 'playwright-core';
-    return (await import(/* @vite-ignore */ name)) as Playwright;
-  } catch {
-    return 'the playwright-core package is not installed (it is a devDependency of medvae: npm install)';
-  }
-}
 
-const playwright = await findPlaywright();
+const playwright = await findPlaywright<Playwright>();
 const skipReason = typeof playwright === 'string' ? playwright : null;
 if (skipReason !== null) console.log(`[test/browser/web-demo] skipped: ${skipReason}`);
 

@@ -16,9 +16,9 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, findPlaywright } from '../helpers/chromium.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const CHROMIUM = process.env.MEDVAE_CHROMIUM ?? '/usr/bin/chromium';
 
 interface PwPage {
   goto(url: string): Promise<unknown>;
@@ -34,16 +34,7 @@ interface Playwright {
   chromium: { launch(options: { executablePath: string; headless: boolean; args: string[] }): Promise<PwBrowser> };
 }
 
-async function findPlaywright(): Promise<Playwright | string> {
-  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (install Debian's chromium: apt-get install -y --no-install-recommends chromium)`;
-  try {
-    const name = 'playwright-core';
-    return (await import(/* @vite-ignore */ name)) as Playwright;
-  } catch {
-    return 'the playwright-core package is not installed (it is a devDependency of medvae: npm install)';
-  }
-}
-const playwright = await findPlaywright();
+const playwright = await findPlaywright<Playwright>();
 const skipReason = typeof playwright === 'string' ? playwright : null;
 if (skipReason !== null) console.log(`[test/bundle/browser-bundle] skipped: ${skipReason}`);
 
