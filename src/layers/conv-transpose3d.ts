@@ -34,10 +34,10 @@ type Triple = [number, number, number];
  *
  * tfjs-core registers no gradient for `Conv3DBackpropInputV2` (the kernel behind
  * `conv3dTranspose`), and tfjs-backend-wasm 4.22 computes that kernel wrongly, so the full
- * ('valid') transposed convolution is computed here as a forward convolution of the zero-spread
- * input with the flipped kernel, with its gradient written out: the forward 3-D convolution of the
- * output gradient for the input, `Conv3DBackpropFilterV2` with input and output gradient exchanged
- * for the kernel. PyTorch's `padding`/`outputPadding` are then a crop and a zero pad.
+ * ('valid') transposed convolution is one 2-D transposed convolution of all input planes with every
+ * kernel depth tap as extra output channels, the taps then placed on their output planes (see
+ * conv3d-ops.ts); tfjs differentiates that composition. PyTorch's `padding`/`outputPadding` are then
+ * a crop and a zero pad.
  *
  * @example
  * ```ts
@@ -123,7 +123,8 @@ export class ConvTranspose3d extends Module<tf.Tensor, tf.Tensor> {
       // where outputPadding exceeds padding (those planes lie beyond the full transposed output).
       const begin = this.padding;
       const keep = full.shape.slice(1, 4).map((s, i) => Math.min(out[i], s - begin[i]));
-      let y: tf.Tensor = tf.slice(full, [0, ...begin, 0], [n, ...keep, this.outChannels]);
+      const whole = begin.every((b, i) => b === 0 && keep[i] === full.shape[i + 1]);
+      let y: tf.Tensor = whole ? full : tf.slice(full, [0, ...begin, 0], [n, ...keep, this.outChannels]);
       const extra = out.map((o, i) => o - keep[i]);
       if (extra.some((e) => e > 0)) y = tf.pad(y, [[0, 0], [0, extra[0]], [0, extra[1]], [0, extra[2]], [0, 0]]);
       return this.bias ? tf.add(y, this.bias) : y;

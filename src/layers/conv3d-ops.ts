@@ -1,106 +1,110 @@
-// 3-D convolution primitives with gradients that avoid tfjs's Conv3DBackpropInputV2 kernel
-// (internal: not re-exported by the barrel).
+// 3-D convolution primitives built from 2-D ones (internal: not re-exported by the barrel).
 //
-// tfjs-backend-wasm 4.22's Conv3DBackpropInputV2 returns wrong values (max |cpu − wasm| ≈ 11 on a
-// 3×3×3 'same' case), and that kernel is both the input gradient of tf.conv3d and the forward of
-// tf.conv3dTranspose. Here the input-side operation is written as a forward convolution of the
-// zero-spread, padded output gradient with the flipped kernel, which every backend computes right;
-// the kernel gradient uses Conv3DBackpropFilterV2 at stride 1 only, where it agrees across backends.
+// tfjs-backend-wasm 4.22's Conv3D, Conv3DBackpropInputV2 and Conv3DBackpropFilterV2 are plain loops
+// (no XNNPACK), and the last two return wrong values (max |cpu − wasm| ≈ 11 on a 3×3×3 'same'
+// input gradient; the filter gradient is wrong at strides above 1). A 3-D convolution is therefore
+// computed here as one 2-D convolution over depth-stacked input planes:
+//
+//   y[n, z, ·, ·, o] = Σ_{a < kd} conv2d(x[n, z·sd + a], W[a])[·, ·, o]
+//                    = conv2d(concat_a x[n, z·sd + a]  (channels a·cin + c),  W reshaped to [kh, kw, kd·cin, cout])
+//
+// so the product runs on the backend's 2-D kernels (XNNPACK and medvae's 2-D gradient kernels on
+// wasm, OpenBLAS with medvae-native, shaders on WebGL) and the gradients come from tfjs's 2-D
+// convolution gradients plus those of the slices, concats and reshapes around them. Every tensor
+// the composition slices or pads is viewed with at most four axes, because tfjs-backend-wasm slices
+// 5-D tensors element by element in JavaScript (a 2×34³×16 slice took 2.8 s under load).
 import * as tf from '@tensorflow/tfjs-core';
 
 export type Triple = [number, number, number];
+/** Zero padding `[before, after]` per spatial axis `[d, h, w]`. */
+export type Pads3 = readonly (readonly [number, number])[];
 
-/** Inserts `f − 1` zeros between neighbouring entries along three consecutive axes from `first`. */
-export function spreadAxes(t: tf.Tensor, first: number, factors: readonly number[]): tf.Tensor {
-  let y = t;
-  factors.forEach((f, i) => {
-    if (f === 1) return;
-    const axis = first + i;
-    const shape = y.shape;
-    const n = shape[axis];
-    const before = shape.slice(0, axis).reduce((p, v) => p * v, 1);
-    const after = shape.slice(axis + 1).reduce((p, v) => p * v, 1);
-    const spread = tf.concat([tf.reshape(y, [before, n, 1, after]), tf.zeros([before, n, f - 1, after])], 2);
-    const kept = tf.slice(tf.reshape(spread, [before, n * f, after]), [0, 0, 0], [before, (n - 1) * f + 1, after]);
-    const next = shape.slice();
-    next[axis] = (n - 1) * f + 1;
-    y = tf.reshape(kept, next);
-  });
-  return y;
+const NO_PADS: Pads3 = [[0, 0], [0, 0], [0, 0]];
+
+/**
+ * The input planes `z·stride + offset` for `z < count` of `x3` (`[n, depth, rest]`), as
+ * `[n, count, rest]`, through contiguous slices and reshapes only.
+ */
+function depthPlanes(x3: tf.Tensor3D, offset: number, stride: number, count: number): tf.Tensor3D {
+  const [n, depth, rest] = x3.shape;
+  if (stride === 1) return tf.slice(x3, [0, offset, 0], [n, count, rest]) as tf.Tensor3D;
+  // Take `count · stride` planes from `offset` (zero planes appended where that runs past the end,
+  // never read back), fold every `stride` planes into one row and keep the first plane of each.
+  const need = offset + count * stride - depth;
+  const src = need > 0 ? tf.pad(x3, [[0, 0], [0, need], [0, 0]]) : x3;
+  const run = tf.slice(src, [0, offset, 0], [n, count * stride, rest]);
+  return tf.slice(tf.reshape(run, [n, count, stride * rest]), [0, 0, 0], [n, count, rest]) as tf.Tensor3D;
 }
 
 /**
- * The adjoint of a 'valid' 3-D convolution with respect to its input: maps `dy`
- * `[n, od, oh, ow, cout]` to `[n, ...inputSpatial, cin]` for a kernel `[kd, kh, kw, cin, cout]`.
- * Computed as a forward convolution (see the file comment).
+ * 3-D convolution of `x` `[n, d, h, w, cin]`, zero-padded by `pads`, with `kernel`
+ * `[kd, kh, kw, cin, cout]` and `stride`, without further padding: `[n, d', h', w', cout]` with
+ * `d' = ⌊(d + pads − kd) / sd⌋ + 1` (likewise h', w'). Differentiable on every backend.
  */
-export function convInputAdjoint(dy: tf.Tensor5D, kernel: tf.Tensor5D, stride: Triple, inputSpatial: readonly number[]): tf.Tensor5D {
+export function conv3dPadded(x: tf.Tensor5D, kernel: tf.Tensor5D, stride: Triple, pads: Pads3 = NO_PADS): tf.Tensor5D {
   return tf.tidy(() => {
-    const k = kernel.shape.slice(0, 3);
-    const spread = spreadAxes(dy, 1, stride);
-    const pads: [number, number][] = k.map((kk, i) => {
-      const covered = (dy.shape[i + 1] - 1) * stride[i] + kk;
-      return [kk - 1, kk - 1 + (inputSpatial[i] - covered)];
-    });
-    const padded = tf.pad(spread, [[0, 0], ...pads, [0, 0]]);
-    const flipped = tf.transpose(tf.reverse(kernel, [0, 1, 2]), [0, 1, 2, 4, 3]) as tf.Tensor5D;
-    return tf.conv3d(padded as tf.Tensor5D, flipped, 1, 'valid');
-  });
-}
-
-/**
- * The kernel gradient of a 'valid' strided 3-D convolution of `x` giving `dy`. Strides are turned
- * into a stride-1 problem (output gradient zero-spread, input cropped to the covered extent)
- * because tfjs-backend-wasm 4.22's Conv3DBackpropFilterV2 is wrong for strides above 1 (it agrees
- * with the cpu backend at stride 1).
- */
-export function convKernelGrad(x: tf.Tensor5D | tf.Tensor, dy: tf.Tensor, stride: Triple, kernelShape: number[]): tf.Tensor {
-  return tf.tidy(() => {
-    let input = x;
-    let grad = dy;
-    if (stride.some((s) => s > 1)) {
-      grad = spreadAxes(dy, 1, stride);
-      const covered = [1, 2, 3].map((a, i) => (dy.shape[a] - 1) * stride[i] + kernelShape[i]);
-      input = tf.slice(x, [0, 0, 0, 0, 0], [x.shape[0] as number, ...covered, x.shape[4] as number]);
-    }
-    return tf.engine().runKernel('Conv3DBackpropFilterV2', { x: input, dy: grad }, { strides: [1, 1, 1], pad: 'valid', filterShape: kernelShape }) as tf.Tensor;
+    const [n, d, h, w, cin] = x.shape;
+    const [kd, kh, kw, , cout] = kernel.shape;
+    const [sd, sh, sw] = stride;
+    const [[d0, d1], [h0, h1], [w0, w1]] = pads;
+    const od = Math.floor((d + d0 + d1 - kd) / sd) + 1;
+    const rest = h * w * cin;
+    let x3 = tf.reshape(x, [n, d, rest]) as tf.Tensor3D;
+    if (d0 > 0 || d1 > 0) x3 = tf.pad(x3, [[0, 0], [d0, d1], [0, 0]]);
+    // One [n·od, h, w, cin] stack of planes per kernel depth tap, concatenated along channels.
+    const taps = Array.from({ length: kd }, (_, a) => tf.reshape(depthPlanes(x3, a, sd, od), [n * od, h, w, cin]) as tf.Tensor4D);
+    const stacked = kd === 1 ? taps[0] : tf.concat(taps, 3);
+    // [kd, kh, kw, cin, cout] → [kh, kw, kd·cin, cout], channel a·cin + c as in `stacked`.
+    const w2 = kd === 1 ? tf.reshape(kernel, [kh, kw, cin, cout]) : tf.reshape(tf.transpose(kernel, [1, 2, 0, 3, 4]), [kh, kw, kd * cin, cout]);
+    const pad2: 'valid' | tf.backend_util.ExplicitPadding = h0 || h1 || w0 || w1 ? [[0, 0], [h0, h1], [w0, w1], [0, 0]] : 'valid';
+    const y = tf.conv2d(stacked, w2 as tf.Tensor4D, [sh, sw], pad2);
+    return tf.reshape(y, [n, od, y.shape[1], y.shape[2], cout]) as tf.Tensor5D;
   });
 }
 
 /** 'valid' strided 3-D convolution `[n, d, h, w, cin] → [n, d', h', w', cout]` with a correct gradient on every backend. */
 export function conv3dValid(x: tf.Tensor5D, kernel: tf.Tensor5D, stride: Triple): tf.Tensor5D {
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [input, k, save] = args as [tf.Tensor5D, tf.Tensor5D, tf.GradSaveFunc];
-    save([input, k]);
-    return {
-      value: tf.conv3d(input, k, stride, 'valid'),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sk] = saved as [tf.Tensor5D, tf.Tensor5D];
-        return [convInputAdjoint(dy as tf.Tensor5D, sk, stride, sx.shape.slice(1, 4)), convKernelGrad(sx, dy, stride, sk.shape)];
-      },
-    };
-  });
-  return op(x, kernel) as tf.Tensor5D;
+  return conv3dPadded(x, kernel, stride, NO_PADS);
 }
 
 /**
  * The full ('valid') transposed 3-D convolution `[n, d, h, w, cin] → [n, (d − 1)·s + k, …, cout]`
- * for a kernel `[kd, kh, kw, cout, cin]` (tfjs's conv3dTranspose layout), with its gradient.
+ * for a kernel `[kd, kh, kw, cout, cin]` (tfjs's conv3dTranspose layout), differentiable on every
+ * backend.
+ *
+ * Each kernel depth tap `a` is a 2-D transposed convolution of every input plane, landing on
+ * output plane `z·sd + a`; all taps run as one 2-D transposed convolution with `kd·cout` output
+ * channels. When `kd = sd` (the U-Net's 2×2×2 stride-2 upsampling) the taps tile the output depth
+ * and one transpose interleaves them; otherwise each tap is spread `sd` planes apart, shifted by `a`
+ * and the taps are summed.
  */
 export function conv3dTransposeValid(x: tf.Tensor5D, kernel: tf.Tensor5D, stride: Triple): tf.Tensor5D {
-  const full = x.shape.slice(1, 4).map((n, i) => (n - 1) * stride[i] + kernel.shape[i]);
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [input, k, save] = args as [tf.Tensor5D, tf.Tensor5D, tf.GradSaveFunc];
-    save([input, k]);
-    return {
-      // The transposed convolution is the input adjoint of the convolution with this kernel.
-      value: convInputAdjoint(input, k, stride, full),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sx, sk] = saved as [tf.Tensor5D, tf.Tensor5D];
-        // Its adjoint is the forward convolution; the kernel gradient swaps input and output roles.
-        return [tf.conv3d(dy as tf.Tensor5D, sk, stride, 'valid'), convKernelGrad(dy, sx, stride, sk.shape)];
-      },
-    };
+  return tf.tidy(() => {
+    const [n, d, h, w, cin] = x.shape;
+    const [kd, kh, kw, cout] = kernel.shape;
+    const [sd, sh, sw] = stride;
+    const oh = (h - 1) * sh + kh;
+    const ow = (w - 1) * sw + kw;
+    const od = (d - 1) * sd + kd;
+    // [kd, kh, kw, cout, cin] → [kh, kw, kd·cout, cin]: output channel a·cout + o.
+    const w2 = kd === 1 ? tf.reshape(kernel, [kh, kw, cout, cin]) : tf.reshape(tf.transpose(kernel, [1, 2, 0, 3, 4]), [kh, kw, kd * cout, cin]);
+    const planes = tf.conv2dTranspose(tf.reshape(x, [n * d, h, w, cin]) as tf.Tensor4D, w2 as tf.Tensor4D, [n * d, oh, ow, kd * cout], [sh, sw], 'valid');
+    const plane = oh * ow * cout;
+    if (kd === sd) {
+      // [n·d, oh·ow, kd, cout] → [n·d, kd, oh·ow, cout]: plane z·kd + a follows plane z·kd + a − 1.
+      const t = tf.transpose(tf.reshape(planes, [n * d, oh * ow, kd, cout]), [0, 2, 1, 3]);
+      return tf.reshape(t, [n, od, oh, ow, cout]) as tf.Tensor5D;
+    }
+    const byTap = tf.reshape(planes, [n * d * oh * ow, kd, cout]) as tf.Tensor3D;
+    const parts = Array.from({ length: kd }, (_, a) => {
+      let p = tf.reshape(tf.slice(byTap, [0, a, 0], [n * d * oh * ow, 1, cout]), [n, d, plane]) as tf.Tensor3D;
+      if (sd > 1) {
+        // Plane z goes to z·sd: sd − 1 zero planes after each, the trailing ones dropped.
+        const spread = tf.concat([tf.reshape(p, [n * d, 1, plane]), tf.zeros([n * d, sd - 1, plane])], 1);
+        p = tf.slice(tf.reshape(spread, [n, d * sd, plane]), [0, 0, 0], [n, (d - 1) * sd + 1, plane]) as tf.Tensor3D;
+      }
+      return tf.pad(p, [[0, 0], [a, kd - 1 - a], [0, 0]]);
+    });
+    return tf.reshape(parts.length === 1 ? parts[0] : tf.addN(parts), [n, od, oh, ow, cout]) as tf.Tensor5D;
   });
-  return op(x, kernel) as tf.Tensor5D;
 }

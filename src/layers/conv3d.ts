@@ -3,8 +3,8 @@ import { ShapeError, ValueError } from '../core/errors.js';
 import { pytorchDefaultInit } from '../core/init.js';
 import { Module } from '../core/module.js';
 import type { SeedLike } from '../core/random.js';
-import { conv3dValid } from './conv3d-ops.js';
-import { checkVolumeInput, dilateKernel3d, formatTriple, padSpatial3d, toTriple, type IntTriple } from './conv-utils3d.js';
+import { conv3dPadded } from './conv3d-ops.js';
+import { checkVolumeInput, dilateKernel3d, formatTriple, toTriple, type IntTriple } from './conv-utils3d.js';
 
 /** Options of {@link Conv3d}, with PyTorch's names (camelCase) and defaults. */
 export interface Conv3dOptions {
@@ -32,10 +32,10 @@ export interface Conv3dOptions {
  * `[outChannels]`. Initialisation is PyTorch's default (Kaiming-uniform with a = √5, bias
  * U(±1/√fanIn), fanIn = inChannels·kd·kh·kw).
  *
- * tfjs's `conv3d` only pads 'same'/'valid', so explicit padding is a `tf.pad` before a 'valid'
- * convolution (its gradient is a slice, which every backend has). The input gradient is computed
- * as a forward convolution rather than by tfjs's Conv3DBackpropInputV2 kernel, which is wrong on
- * tfjs-backend-wasm 4.22.
+ * The convolution runs as one 2-D convolution over depth-stacked input planes (see conv3d-ops.ts):
+ * tfjs-backend-wasm 4.22's 3-D kernels are slow loops and its Conv3DBackpropInputV2 is wrong, while
+ * its 2-D convolutions and their gradients run on XNNPACK (or OpenBLAS with medvae-native). Height
+ * and width padding go to the 2-D convolution, depth padding is a pad of the stacked planes.
  *
  * @example
  * ```ts
@@ -121,7 +121,7 @@ export class Conv3d extends Module<tf.Tensor, tf.Tensor> {
     return tf.tidy(() => {
       const dilated = this.dilation.some((d) => d > 1);
       const kernel = dilated ? dilateKernel3d(this.weight as tf.Tensor5D, this.dilation) : (this.weight as tf.Tensor5D);
-      const y = conv3dValid(padSpatial3d(x, this.pads) as tf.Tensor5D, kernel, this.stride);
+      const y = conv3dPadded(x as tf.Tensor5D, kernel, this.stride, this.pads);
       return this.bias ? tf.add(y, this.bias) : y;
     });
   }
