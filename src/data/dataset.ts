@@ -156,6 +156,7 @@ function asImages(src: ArraySource, what: string): { data: PixelArray; shape: [n
  *
  * @example
  * ```ts
+ * const n = pixels.length / (28 * 28);   // pixels: n stacked 28×28 images
  * const ds = new TensorDataset({ images: { data: pixels, shape: [n, 28, 28] }, labels });
  * ds.get(0); // { image: { data: Uint8Array(784), shape: [28, 28, 1] }, label: 5 }
  * ```

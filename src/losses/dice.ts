@@ -74,7 +74,7 @@ function computeDice(input: tf.Tensor, target: tf.Tensor, o: DiceLossOptions): t
  * ```ts
  * const loss = diceLoss(logits, labels, { softmax: true, toOneHot: true });
  * // or, bound for a training loop:
- * model.fit(data, { loss: diceLoss({ softmax: true, toOneHot: true }) });
+ * await model.fit(data, { epochs: 10, loss: diceLoss({ softmax: true, toOneHot: true }) });
  * ```
  */
 export const diceLoss: Loss<DiceLossOptions> = defineLoss('diceLoss', computeDice, (o) => validateSegOptions('diceLoss', o));

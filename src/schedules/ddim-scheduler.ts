@@ -59,8 +59,9 @@ export interface DDIMStepOptions {
  * ```ts
  * const ddim = new DDIMScheduler({ clipSample: false });
  * ddim.setTimesteps(50);
+ * let x = new Generator(0).normal([1, 32, 32, 1]);
  * for (const t of ddim.timesteps) {
- *   const eps = unet.forward({ x, t });
+ *   const eps = unet.forward({ x, timesteps: t });
  *   const out = ddim.step(eps, t, x, { eta: 0 });
  *   x.dispose(); eps.dispose(); out.predOriginalSample.dispose();
  *   x = out.prevSample;

@@ -68,7 +68,7 @@ export interface DDPMStepOptions {
  * const g = new Generator(0);
  * let x = g.normal([1, 32, 32, 1]);
  * for (const t of scheduler.timesteps) {
- *   const eps = unet.forward({ x, t });
+ *   const eps = unet.forward({ x, timesteps: t });
  *   const { prevSample, predOriginalSample } = scheduler.step(eps, t, x, { generator: g });
  *   x.dispose(); eps.dispose(); predOriginalSample.dispose();
  *   x = prevSample;

@@ -73,7 +73,7 @@ export type OnnxExportable = UNetSegmenter | UNet | DiffusionUNet | DDPM | Modul
  * const bytes = exportOnnx(segmenter, { output: 'probabilities' });
  * // Node: await saveOnnx(segmenter, 'brain-unet.onnx');
  * const session = await ort.InferenceSession.create(bytes);
- * const { probabilities } = await session.run({ image: new ort.Tensor('float32', data, [1, 1, 128, 128]) });
+ * const { probabilities } = await session.run({ image: new ort.Tensor('float32', pixels, [1, 1, 128, 128]) });
  * ```
  */
 export function exportOnnx(model: OnnxExportable, options: OnnxExportOptions = {}): Uint8Array {
