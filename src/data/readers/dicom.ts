@@ -408,14 +408,16 @@ export function readDicom(input: BytesLike, options: ReadDicomOptions = {}): Dic
  * Reads one DICOM Part 10 file like {@link readDicom}, and also decodes the compressed transfer
  * syntaxes through WebAssembly codecs imported on first use (optional dependencies of medvae):
  * JPEG Baseline 8-bit (1.2.840.10008.1.2.4.50, and 8-bit .51) with `@cornerstonejs/codec-libjpeg-turbo-8bit`,
+ * JPEG Extended 12-bit (.51) with `dcmjs-codecs` (DCMTK's IJG 12-bit libjpeg; greyscale),
  * JPEG Lossless (.57, .70) with `jpeg-lossless-decoder-js`, JPEG-LS (.80, .81) with
  * `@cornerstonejs/codec-charls`, JPEG 2000 (.90, .91) with `@cornerstonejs/codec-openjpeg` and
  * HTJ2K (.201-.203) with `@cornerstonejs/codec-openjph`. Multi-frame files are split by their
  * Basic Offset Table (or one fragment per frame, or end-of-image markers).
  *
  * YCbCr JPEG is returned as RGB and JPEG 2000 `YBR_RCT`/`YBR_ICT` as RGB
- * (`photometricInterpretation` says so). 12-bit DCT JPEG (JPEG Extended) is refused with a
- * `FileFormatError` naming the syntax.
+ * (`photometricInterpretation` says so). In a browser bundle, `import 'medvae/dicom-codecs'` supplies
+ * the codecs (12-bit JPEG also needs the app to serve dcmjs-codecs' `.wasm`: see
+ * `setDicomJpeg12WasmUrl` there).
  *
  * @throws DicomCodecMissingError when the codec package is not installed (the message names it).
  * @throws FileFormatError for anything else wrong with the file, naming the file and the problem.
