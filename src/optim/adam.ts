@@ -60,16 +60,18 @@ export class Adam extends Optimizer {
     const v = this.slot(index, 'exp_avg_sq');
     m.assign(tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1)));
     v.assign(tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2)));
-    const bc1 = 1 - this.beta1 ** this.stepCount;
-    const bc2 = 1 - this.beta2 ** this.stepCount;
+    // Bias corrections of step t, in float64 on the host as torch computes them (a device-side
+    // pick of the same float32 values when gated steps leave t open).
+    const lrOverBc1 = this.stepValue('lr/bc1', (t) => this.lr / (1 - this.beta1 ** t));
+    const sqrtBc2 = this.stepValue('sqrt(bc2)', (t) => Math.sqrt(1 - this.beta2 ** t));
     let vUsed: tf.Tensor = v;
     if (this.amsgrad) {
       const vMax = this.slot(index, 'max_exp_avg_sq');
       vMax.assign(tf.maximum(vMax, v));
       vUsed = vMax;
     }
-    const denom = tf.add(tf.div(tf.sqrt(vUsed), Math.sqrt(bc2)), this.eps);
-    param.assign(tf.sub(param, tf.mul(tf.div(m, denom), this.lr / bc1)));
+    const denom = tf.add(tf.div(tf.sqrt(vUsed), sqrtBc2), this.eps);
+    param.assign(tf.sub(param, tf.mul(tf.div(m, denom), lrOverBc1)));
   }
 }
 

@@ -39,7 +39,9 @@ export class SGD extends Optimizer {
     if (this.momentum !== 0) {
       const buf = this.slot(index, 'momentum_buffer');
       // PyTorch initialises the buffer with the first gradient (no dampening on step 1).
-      const next = this.stepCount === 1 ? d : tf.add(tf.mul(buf, this.momentum), tf.mul(d, 1 - this.dampening));
+      const first = this.stepValue('first', (t) => (t === 1 ? 1 : 0));
+      const blended = (): tf.Tensor => tf.add(tf.mul(buf, this.momentum), tf.mul(d, 1 - this.dampening));
+      const next = typeof first === 'number' ? (first === 1 ? d : blended()) : tf.where(tf.cast(first, 'bool'), d, blended());
       buf.assign(next);
       d = this.nesterov ? tf.add(d, tf.mul(next, this.momentum)) : next;
     }
