@@ -6,3 +6,4 @@ export * from './affine.js';
 export * from './noise.js';
 export * from './filters.js';
 export * from './discrete.js';
+export * from './image-normalization.js';
