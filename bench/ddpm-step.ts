@@ -36,13 +36,13 @@ export function makeDdpmBenchStep(): DdpmBenchStep {
     params,
     forward: () => {
       const x0 = toDiffusionRange(x01);
-      const loss = ddpm.trainingLoss(x0, { generator: seed++ });
+      const loss = ddpm.trainingLoss(x0, { seed: seed++ });
       x0.dispose();
       return loss;
     },
     step: (grads: GradsFn = variableGrads) => {
       const x0 = toDiffusionRange(x01);
-      const { value, grads: g } = grads(() => ddpm.trainingLoss(x0, { generator: seed++ }), params);
+      const { value, grads: g } = grads(() => ddpm.trainingLoss(x0, { seed: seed++ }), params);
       x0.dispose();
       const clipped = clipGradNorm(nonNullGrads(g), 1).grads;
       adam.step(clipped);

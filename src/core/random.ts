@@ -211,6 +211,20 @@ export function defaultGenerator(): Generator {
  */
 export type SeedLike = number | Generator | undefined;
 
+/**
+ * The seed an options object gives, from `seed` or from the deprecated `generator` spelling of the
+ * same option (medvae names every {@link SeedLike} option `seed`; `generator` is kept for code
+ * written before the rename). Giving both is refused rather than silently preferring one.
+ *
+ * @internal
+ */
+export function seedOption(options: { seed?: SeedLike; generator?: SeedLike }, fn: string): SeedLike {
+  if (options.seed !== undefined && options.generator !== undefined) {
+    throw new ValueError(`${fn}: got both seed and generator, which are the same option (generator is its deprecated name). Pass seed only.`);
+  }
+  return options.seed ?? options.generator;
+}
+
 /** Turns a {@link SeedLike} into a generator. */
 export function toGenerator(seed: SeedLike): Generator {
   if (seed instanceof Generator) return seed;

@@ -68,8 +68,11 @@ export interface LatentClassifierFitOptions extends FitOptions, OptimizerOptions
   posWeight?: number;
 }
 
+/** @deprecated Renamed {@link LatentClassifierEvaluateOptions} (medvae names evaluate options `<Model>EvaluateOptions`). */
+export type ClassifierEvaluateOptions = LatentClassifierEvaluateOptions;
+
 /** Options of {@link LatentClassifier.evaluate} and {@link LatentClassifier.predict}. */
-export interface ClassifierEvaluateOptions {
+export interface LatentClassifierEvaluateOptions {
   /** Binary only: a sample is called positive when its probability is ≥ this. Default 0.5. */
   threshold?: number;
   /** Images per forward pass. Default 64. */
@@ -257,7 +260,7 @@ export class LatentClassifier extends Module<tf.Tensor, tf.Tensor> {
   }
 
   /** Class indices `[B]` (int32): probability ≥ `threshold` for binary, argmax otherwise. */
-  predict(x: tf.Tensor, options: ClassifierEvaluateOptions = {}): tf.Tensor1D {
+  predict(x: tf.Tensor, options: LatentClassifierEvaluateOptions = {}): tf.Tensor1D {
     const threshold = options.threshold ?? 0.5;
     return tf.tidy(() => {
       const p = this.predictProba(x);
@@ -329,7 +332,7 @@ export class LatentClassifier extends Module<tf.Tensor, tf.Tensor> {
    * sensitivity and specificity are one-vs-rest per class, macro-averaged; predictions are the
    * argmax (`threshold` is not used).
    */
-  async evaluate(data: Dataset<Sample>, options: ClassifierEvaluateOptions = {}): Promise<ClassificationMetrics> {
+  async evaluate(data: Dataset<Sample>, options: LatentClassifierEvaluateOptions = {}): Promise<ClassificationMetrics> {
     const threshold = options.threshold ?? 0.5;
     const c = this.cfg.numClasses;
     const loader = new DataLoader(data, { batchSize: options.batchSize ?? 64 });

@@ -27,8 +27,11 @@ export interface UNetSegmenterOptions extends Omit<UNetOptions, 'outChannels'> {
   numClasses: number;
 }
 
+/** @deprecated Renamed {@link UNetSegmenterFitOptions} (medvae names fit options `<Model>FitOptions`). */
+export type SegmenterFitOptions = UNetSegmenterFitOptions;
+
 /** Options of {@link UNetSegmenter.fit}: the shared fit and optimizer options plus the loss and validation metrics. */
-export interface SegmenterFitOptions extends FitOptions, OptimizerOptions {
+export interface UNetSegmenterFitOptions extends FitOptions, OptimizerOptions {
   /**
    * Loss on (logits, mask). Default: `diceCELoss({ softmax: true, toOneHot: true })` for
    * `numClasses ≥ 2`, `diceCELoss({ sigmoid: true })` for binary. Masks hold class indices.
@@ -179,7 +182,7 @@ export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
    * `data` is a Dataset (batched and shuffled here with `batchSize` and `seed`), a DataLoader, or
    * any source of batches (see {@link FitData}). Logs `loss` per step.
    */
-  async fit(data: FitData, options: SegmenterFitOptions): Promise<TrainResult> {
+  async fit(data: FitData, options: UNetSegmenterFitOptions): Promise<TrainResult> {
     const what = 'UNetSegmenter.fit';
     const loss = options?.loss ?? this.defaultLoss();
     const metrics = options?.validationMetrics ?? ['dice'];

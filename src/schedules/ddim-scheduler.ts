@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
-import type { Generator, SeedLike } from '../core/random.js';
+import { seedOption, type Generator, type SeedLike } from '../core/random.js';
 import {
   DiffusionScheduler,
   resolveSchedulerConfig,
@@ -40,6 +40,8 @@ export interface DDIMStepOptions {
    */
   useClippedModelOutput?: boolean;
   /** Where the noise comes from when η > 0 (a seed, a {@link Generator}, or the global generator). */
+  seed?: SeedLike;
+  /** @deprecated The former name of {@link DDIMStepOptions.seed}; pass `seed`. */
   generator?: SeedLike;
   /** Standard-normal noise to use instead of drawing it when η > 0 (same shape as `sample`; caller-owned). */
   varianceNoise?: tf.Tensor;
@@ -162,7 +164,7 @@ export class DDIMScheduler extends DiffusionScheduler<ResolvedDDIMSchedulerConfi
       }
       let prevSample = tf.add(tf.mul(predOriginalSample, Math.sqrt(alphaProdPrev)), tf.mul(predEpsilon, directionCoeff));
       if (eta > 0) {
-        const noise = this.stepNoise(sample.shape, options.varianceNoise, options.generator, fn);
+        const noise = this.stepNoise(sample.shape, options.varianceNoise, seedOption(options, fn), fn);
         prevSample = tf.add(prevSample, tf.mul(noise, stdDev));
       }
       return { prevSample, predOriginalSample };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
-import type { Generator, SeedLike } from '../core/random.js';
+import { seedOption, type Generator, type SeedLike } from '../core/random.js';
 import {
   DiffusionScheduler,
   resolveSchedulerConfig,
@@ -46,6 +46,8 @@ export interface ResolvedDDPMSchedulerConfig extends ResolvedSchedulerConfig {
 /** Options of {@link DDPMScheduler.step}. */
 export interface DDPMStepOptions {
   /** Where the step's Gaussian noise comes from (a seed, a {@link Generator}, or the global generator). */
+  seed?: SeedLike;
+  /** @deprecated The former name of {@link DDPMStepOptions.seed}; pass `seed`. */
   generator?: SeedLike;
   /**
    * The standard-normal noise to use instead of drawing it (same shape as `sample`). Lets tests
@@ -69,7 +71,7 @@ export interface DDPMStepOptions {
  * let x = g.normal([1, 32, 32, 1]);
  * for (const t of scheduler.timesteps) {
  *   const eps = unet.forward({ x, timesteps: t });
- *   const { prevSample, predOriginalSample } = scheduler.step(eps, t, x, { generator: g });
+ *   const { prevSample, predOriginalSample } = scheduler.step(eps, t, x, { seed: g });
  *   x.dispose(); eps.dispose(); predOriginalSample.dispose();
  *   x = prevSample;
  * }
@@ -187,7 +189,7 @@ export class DDPMScheduler extends DiffusionScheduler<ResolvedDDPMSchedulerConfi
       const predOriginalSample = this.predictOriginalSample(prediction, sample, alphaProdT);
       let prevSample = tf.add(tf.mul(predOriginalSample, x0Coeff), tf.mul(sample, xtCoeff));
       if (t > 0) {
-        const noise = this.stepNoise(sample.shape, options.varianceNoise, options.generator, fn);
+        const noise = this.stepNoise(sample.shape, options.varianceNoise, seedOption(options, fn), fn);
         let std: tf.Tensor | number;
         if (varianceType === 'learned' && predictedVariance) {
           std = tf.sqrt(predictedVariance);

@@ -38,7 +38,7 @@ describe('diffusionSample', () => {
         const scheduler = make();
         const x0 = tf.tensor(x0Values, SHAPE.slice());
         const out = await diffusionSample(perfectDenoiser(x0, scheduler.alphasCumprod, predictionType), {
-          scheduler, numInferenceSteps: steps, shape: SHAPE, generator: 4, eta,
+          scheduler, numInferenceSteps: steps, shape: SHAPE, seed: 4, eta,
         });
         expectClose(values(out), x0Values, 0, 2e-4, 'final sample');
         tf.dispose([out, x0]);
@@ -48,7 +48,7 @@ describe('diffusionSample', () => {
 
   it('with ε = 0, DDIM (η = 0) yields x_T / √ᾱ of the first timestep (closed form)', async () => {
     const scheduler = new DDIMScheduler({ numTrainTimesteps: 50, clipSample: false });
-    const out = await diffusionSample(zeroDenoiser, { scheduler, numInferenceSteps: 10, shape: SHAPE, generator: 7 });
+    const out = await diffusionSample(zeroDenoiser, { scheduler, numInferenceSteps: 10, shape: SHAPE, seed: 7 });
     // Each step multiplies by √(ᾱ_prev/ᾱ_t); the product telescopes to 1/√ᾱ_{t_first} (ᾱ after the last step is 1).
     const first = scheduler.timesteps[0];
     expect(first).toBe(45); // 'leading' spacing: 0, 5, …, 45
@@ -61,7 +61,7 @@ describe('diffusionSample', () => {
   it('with ε = 0, DDPM follows the posterior-mean recursion with the generator’s noise (closed form)', async () => {
     const T = 20;
     const scheduler = new DDPMScheduler({ numTrainTimesteps: T, clipSample: false });
-    const out = await diffusionSample(zeroDenoiser, { scheduler, numInferenceSteps: T, shape: SHAPE, generator: 3 });
+    const out = await diffusionSample(zeroDenoiser, { scheduler, numInferenceSteps: T, shape: SHAPE, seed: 3 });
     // Independent float64 recursion from the schedule terms: x0̂ = x/√ᾱ_t, mean = c0·x0̂ + ct·x, + √β̃_t·z for t > 0.
     const ab = scheduler.alphasCumprod;
     const g = new Generator(3);
@@ -96,13 +96,13 @@ describe('diffusionSample', () => {
 
   it('leaks no tensors, including when the denoiser throws', async () => {
     const scheduler = new DDPMScheduler({ numTrainTimesteps: 10 });
-    await expectNoLeak(async () => tf.dispose(await diffusionSample(zeroDenoiser, { scheduler, numInferenceSteps: 10, shape: SHAPE, generator: 1 })));
+    await expectNoLeak(async () => tf.dispose(await diffusionSample(zeroDenoiser, { scheduler, numInferenceSteps: 10, shape: SHAPE, seed: 1 })));
     const before = tf.memory().numTensors;
     const failing: Denoiser = (x, t) => {
       if (t < 5) throw new Error('boom');
       return tf.zerosLike(x);
     };
-    await expect(diffusionSample(failing, { scheduler, numInferenceSteps: 10, shape: SHAPE, generator: 1 })).rejects.toThrow('boom');
+    await expect(diffusionSample(failing, { scheduler, numInferenceSteps: 10, shape: SHAPE, seed: 1 })).rejects.toThrow('boom');
     expect(tf.memory().numTensors).toBe(before);
   });
 });

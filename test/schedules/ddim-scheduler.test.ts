@@ -34,10 +34,10 @@ describe('DDIMScheduler.step', () => {
     const eps = tf.tensor(fx.noise, shape);
     const g = new Generator(11);
     const state = g.getState();
-    const det = s.step(eps, 900, x, { generator: g });
+    const det = s.step(eps, 900, x, { seed: g });
     expect(g.getState()).toEqual(state);
     const expectedNoise = new Generator(11).normal(shape);
-    const drawn = s.step(eps, 900, x, { eta: 1, generator: g });
+    const drawn = s.step(eps, 900, x, { eta: 1, seed: g });
     const given = s.step(eps, 900, x, { eta: 1, varianceNoise: expectedNoise });
     expect(values(drawn.prevSample)).toEqual(values(given.prevSample));
     expect(values(drawn.prevSample)).not.toEqual(values(det.prevSample));
@@ -75,7 +75,7 @@ describe('DDIMScheduler.step', () => {
     const s = new DDIMScheduler({ predictionType: 'sample' });
     s.setTimesteps(10);
     const x = tf.tensor(fx.sample, shape);
-    await expectNoLeak(() => tf.dispose(s.step(x, 900, x, { eta: 0.5, generator: 2, useClippedModelOutput: true })));
+    await expectNoLeak(() => tf.dispose(s.step(x, 900, x, { eta: 0.5, seed: 2, useClippedModelOutput: true })));
     await expectNoLeak(() => tf.dispose(s.step(x, 0, x)));
     expect(x.isDisposed).toBe(false);
     x.dispose();

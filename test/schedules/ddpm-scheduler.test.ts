@@ -82,16 +82,16 @@ describe('DDPMScheduler.step', () => {
     const eps = tf.tensor(fx.noise, shape);
     const g = new Generator(7);
     const expectedNoise = new Generator(7).normal(shape);
-    const drawn = s.step(eps, 500, x, { generator: g });
+    const drawn = s.step(eps, 500, x, { seed: g });
     const given = s.step(eps, 500, x, { varianceNoise: expectedNoise });
     expectClose(values(drawn.prevSample), values(given.prevSample), 0, 0, 'generator noise');
     // Seeds are reproducible.
-    const a = s.step(eps, 500, x, { generator: 3 });
-    const b = s.step(eps, 500, x, { generator: 3 });
+    const a = s.step(eps, 500, x, { seed: 3 });
+    const b = s.step(eps, 500, x, { seed: 3 });
     expect(values(a.prevSample)).toEqual(values(b.prevSample));
     // At t = 0 the step is deterministic and consumes no randomness.
     const state = g.getState();
-    const last = s.step(eps, 0, x, { generator: g });
+    const last = s.step(eps, 0, x, { seed: g });
     expect(g.getState()).toEqual(state);
     const mean = s.step(eps, 0, x, { varianceNoise: tf.onesLike(x) });
     expect(values(last.prevSample)).toEqual(values(mean.prevSample));
@@ -103,8 +103,8 @@ describe('DDPMScheduler.step', () => {
       const s = new DDPMScheduler({ predictionType, varianceType, clipSample: false });
       const x = tf.tensor(fx.sample, shape);
       const out = varianceType === 'learned_range' ? tf.concat([x, tf.zerosLike(x)], 3) : tf.tensor(fx.noise, shape);
-      await expectNoLeak(() => tf.dispose(s.step(out, 10, x, { generator: 1 })));
-      const r = s.step(out, 10, x, { generator: 1 });
+      await expectNoLeak(() => tf.dispose(s.step(out, 10, x, { seed: 1 })));
+      const r = s.step(out, 10, x, { seed: 1 });
       tf.dispose(r);
       expect(out.isDisposed || x.isDisposed).toBe(false);
       tf.dispose([x, out]);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, ValueError } from '../../core/errors.js';
 import { variableGrads } from '../../core/gradients.js';
 import { Module, type StateDict } from '../../core/module.js';
-import { Generator, toGenerator, type SeedLike } from '../../core/random.js';
+import { Generator, seedOption, toGenerator, type SeedLike } from '../../core/random.js';
 import { assertFloat, assertRank, formatShape } from '../../core/shape.js';
 import { DataLoader } from '../../data/data-loader.js';
 import type { Dataset } from '../../data/dataset.js';
@@ -89,6 +89,8 @@ export interface DDPMConfig extends Omit<DiffusionUNetConfig, 'outChannels'> {
 /** Options of {@link DDPM.trainingLoss}. */
 export interface DDPMLossOptions {
   /** Source of the random timesteps and noise (a seed, a {@link Generator}, or the global one). */
+  seed?: SeedLike;
+  /** @deprecated The former name of {@link DDPMLossOptions.seed}; pass `seed`. */
   generator?: SeedLike;
   /** Fixed timesteps (one per sample, or one for all) instead of uniform random ones. */
   timesteps?: ArrayLike<number> | number;
@@ -254,7 +256,7 @@ export class DDPM extends Module<DiffusionUNetInput, tf.Tensor4D> {
     assertFloat(x0, 'DDPM x0');
     const batch = x0.shape[0];
     const T = this.options.numTrainTimesteps;
-    const gen = toGenerator(options.generator);
+    const gen = toGenerator(seedOption(options, 'DDPM.trainingLoss'));
     let ts: number[];
     if (options.timesteps !== undefined) {
       const given = typeof options.timesteps === 'number' ? [options.timesteps] : Array.from(options.timesteps);
@@ -304,7 +306,7 @@ export class DDPM extends Module<DiffusionUNetInput, tf.Tensor4D> {
         const x0 = toDiffusionRange(batch.image, this.options.dataRange);
         let result: { value: tf.Scalar; grads: Record<string, tf.Tensor> };
         try {
-          result = variableGrads(() => this.trainingLoss(x0, { generator: ctx.generator, classLabels }), params);
+          result = variableGrads(() => this.trainingLoss(x0, { seed: ctx.generator, classLabels }), params);
         } finally {
           x0.dispose();
         }
@@ -326,7 +328,7 @@ export class DDPM extends Module<DiffusionUNetInput, tf.Tensor4D> {
       const classLabels = this.unet.isConditional && batch.label !== undefined ? batch.label : undefined;
       const loss = tf.tidy(() => {
         const x0 = toDiffusionRange(batch.image, this.options.dataRange);
-        return this.trainingLoss(x0, { generator, classLabels });
+        return this.trainingLoss(x0, { seed: generator, classLabels });
       });
       const [v] = await loss.data();
       loss.dispose();
@@ -387,7 +389,7 @@ export class DDPM extends Module<DiffusionUNetInput, tf.Tensor4D> {
         scheduler,
         numInferenceSteps: steps,
         shape: [n, height, width, this.unet.config.inChannels],
-        generator: toGenerator(options.seed),
+        seed: toGenerator(options.seed),
         eta: options.eta ?? 0,
         onProgress: options.onProgress,
       });

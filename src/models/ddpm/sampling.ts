@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, ValueError } from '../../core/errors.js';
-import { toGenerator, type SeedLike } from '../../core/random.js';
+import { seedOption, toGenerator, type SeedLike } from '../../core/random.js';
 import { assertFloat, formatShape } from '../../core/shape.js';
 import { DDIMScheduler } from '../../schedules/ddim-scheduler.js';
 import type { DDPMScheduler } from '../../schedules/ddpm-scheduler.js';
@@ -37,6 +37,8 @@ export interface DiffusionSampleOptions {
    * Where randomness comes from: x_T is drawn first (`normal(shape)`), then the noise of each
    * stochastic step in order. Same seed, same samples.
    */
+  seed?: SeedLike;
+  /** @deprecated The former name of {@link DiffusionSampleOptions.seed}; pass `seed`. */
   generator?: SeedLike;
   /** DDIM's η (0 = deterministic). Ignored by DDPM. Default 0. */
   eta?: number;
@@ -58,7 +60,7 @@ export interface DiffusionSampleOptions {
  * ```ts
  * const x0 = await diffusionSample((x, t) => unet.forward({ x, timesteps: t }), {
  *   scheduler: new DDIMScheduler({ numTrainTimesteps: 1000 }), numInferenceSteps: 50,
- *   shape: [16, 32, 32, 1], generator: 0,
+ *   shape: [16, 32, 32, 1], seed: 0,
  * });
  * ```
  */
@@ -75,7 +77,7 @@ export async function diffusionSample(denoise: Denoiser, options: DiffusionSampl
   }
   const eta = options.eta ?? 0;
   if (!(eta >= 0) || !Number.isFinite(eta)) throw new ValueError(`eta must be a finite number ≥ 0, but got ${eta}.`);
-  const generator = toGenerator(options.generator);
+  const generator = toGenerator(seedOption(options, 'diffusionSample'));
   let x: tf.Tensor4D;
   if (options.initialNoise) {
     assertFloat(options.initialNoise, 'diffusionSample initialNoise');
@@ -95,8 +97,8 @@ export async function diffusionSample(denoise: Denoiser, options: DiffusionSampl
       let next: tf.Tensor;
       try {
         const out = scheduler instanceof DDIMScheduler
-          ? scheduler.step(output, t, x, { eta, generator })
-          : scheduler.step(output, t, x, { generator });
+          ? scheduler.step(output, t, x, { eta, seed: generator })
+          : scheduler.step(output, t, x, { seed: generator });
         out.predOriginalSample.dispose();
         next = out.prevSample;
       } finally {
