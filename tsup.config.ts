@@ -9,6 +9,15 @@ const library = {
     'backends/webgpu': 'src/backend/entries/webgpu.ts',
     // `medvae/dicom-codecs`: literal imports of the optional DICOM codecs for browser bundles.
     'dicom-codecs': 'src/data/readers/dicom-codecs-entry.ts',
+    // Subpath entries (`medvae/losses`, ...): one area each. They share code with the root entry
+    // through chunks (splitting below), so `medvae/models`' UNetSegmenter is the root's
+    // UNetSegmenter: instanceof and module state (the active backend, registered kernels) hold
+    // across entries instead of each entry carrying its own copy.
+    'losses/index': 'src/losses/index.ts',
+    'metrics/index': 'src/metrics/index.ts',
+    'data/index': 'src/data/index.ts',
+    'models/index': 'src/entries/models.ts',
+    'backend/index': 'src/backend/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -16,7 +25,12 @@ const library = {
   clean: true,
   target: 'node20',
   platform: 'neutral',
-  splitting: false,
+  // Shared code goes to dist/chunks/ (ESM and CJS alike); package.json "sideEffects" lists that
+  // folder because a chunk may hold the kernel and gradient registrations.
+  splitting: true,
+  esbuildOptions(options) {
+    options.chunkNames = 'chunks/[name]-[hash]';
+  },
   // Peer and optional peer packages stay external so the user's single tfjs-core instance is used.
   external: [
     /^@tensorflow\//,

@@ -25,6 +25,15 @@ async function runAsync(cmd: string, args: string[], cwd: string): Promise<strin
 const names = ['Module', 'Generator', 'useBackend', 'MedvaeError', 'Conv2d', 'Linear', 'Sequential', 'UNetSegmenter', 'diceLoss', 'computeDice', 'DDPMScheduler', 'readNifti', 'DataLoader',
   'Conv3d', 'slidingWindowInference', 'segmentVolume', 'exportOnnx', 'exportTorch', 'CheckpointManager', 'readDicomAsync'];
 
+// Subpath entry points (package.json "exports") and a few names each must provide.
+const subpaths: Record<string, string[]> = {
+  losses: ['diceLoss', 'diceCELoss', 'gaussianKL', 'gradientPenalty'],
+  metrics: ['computeDice', 'hausdorffDistance95', 'ssim', 'confusionMatrix'],
+  data: ['DataLoader', 'readNifti', 'readDicomAsync', 'randomSplit', 'normalizeIntensity'],
+  models: ['UNetSegmenter', 'VAE', 'VAEGAN', 'DDPM', 'DCGAN', 'LatentClassifier', 'AdversarialSegmenter', 'MonaiBasicUNet'],
+  backend: ['useBackend', 'backendReport', 'currentBackend', 'setNativeThreads'],
+};
+
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'medvae-pack-'));
   const packOut = (await runAsync('npm', ['pack', '--pack-destination', work, '--silent'], root)).trim().split('\n').pop() ?? '';
@@ -69,6 +78,51 @@ describe('the packed tarball', () => {
     const out = run(join(app, 'node_modules', '.bin', 'medvae'), ['--help'], app);
     expect(out).toMatch(/info FILE/);
     expect(out).toMatch(/segment IN/);
+  });
+
+  // Each subpath exports what it should, and every one of its names is the root's very object: the
+  // entries share code through chunks, so classes are not duplicated (instanceof holds across
+  // entries) and module state (active backend, registered kernels) is one.
+  it.each(['esm', 'cjs'] as const)('subpath entries resolve and share objects with the root (%s)', (kind) => {
+    const app = join(work, 'app');
+    const load = kind === 'esm'
+      ? `import * as root from 'medvae';\n` + Object.keys(subpaths).map((a) => `import * as ${a} from 'medvae/${a}';`).join('\n')
+      : `const root = require('medvae');\n` + Object.keys(subpaths).map((a) => `const ${a} = require('medvae/${a}');`).join('\n');
+    const body = `
+      const expected = ${JSON.stringify(subpaths)};
+      const areas = { ${Object.keys(subpaths).join(', ')} };
+      const counts = [];
+      for (const [area, mod] of Object.entries(areas)) {
+        for (const n of expected[area]) if (!(n in mod)) throw new Error('medvae/' + area + ' lacks ' + n);
+        for (const [n, v] of Object.entries(mod)) if (root[n] !== v) throw new Error('medvae/' + area + '.' + n + ' is not the root export');
+        counts.push(area + ':' + Object.keys(mod).length);
+      }
+      // A typed error thrown inside a subpath entry is an instance of the root's error classes.
+      let caught;
+      try { losses.diceLoss(null, null); } catch (e) { caught = e; }
+      if (!(caught instanceof root.MedvaeError)) throw new Error('diceLoss threw ' + String(caught));
+      console.log(counts.join(' '));
+    `;
+    const file = kind === 'esm' ? 'subpaths.mjs' : 'subpaths.cjs';
+    writeFileSync(join(app, file), load + body);
+    const out = run('node', [file], app).trim().split('\n').pop() ?? '';
+    for (const area of Object.keys(subpaths)) expect(out).toMatch(new RegExp(`${area}:[1-9]`));
+  });
+
+  it('types a subpath import as the root type (ESM and CJS)', () => {
+    const app = join(work, 'app');
+    // UNetSegmenter has private members, so the two annotations agree only if both name the same
+    // declaration (a duplicated .d.ts class would be a different, incompatible type).
+    const src = `import { UNetSegmenter, diceLoss, DataLoader } from 'medvae';\n` +
+      `import { UNetSegmenter as Seg } from 'medvae/models';\nimport { diceLoss as dl } from 'medvae/losses';\n` +
+      `import { computeDice } from 'medvae/metrics';\nimport { DataLoader as DL } from 'medvae/data';\nimport { useBackend } from 'medvae/backend';\n` +
+      `export function same(a: Seg, b: DL<number>): [UNetSegmenter, DataLoader<number>] { return [a, b]; }\n` +
+      `export const fns: [typeof diceLoss, typeof computeDice, typeof useBackend] = [dl, computeDice, useBackend];\n`;
+    writeFileSync(join(app, 'subpaths-check.mts'), src);
+    writeFileSync(join(app, 'subpaths-check.cts'), src);
+    const tsc = join(app, 'node_modules', 'typescript', 'bin', 'tsc');
+    const out = run('node', [tsc, '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--skipLibCheck', 'subpaths-check.mts', 'subpaths-check.cts'], app);
+    expect(out).toBe('');
   });
 
   it('resolves its types for ESM and CJS consumers', () => {
