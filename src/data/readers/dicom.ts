@@ -1,5 +1,5 @@
 import dicomParser from 'dicom-parser';
-import { MedvaeError, ValueError } from '../../core/errors.js';
+import { FileFormatError, MedvaeError, ValueError } from '../../core/errors.js';
 import { inflateDicomDataset } from './dicom-inflate.js';
 import { isSyncSyntax, readLayout, readPixelsCompressed, readPixelsSync, transferSyntaxOf, type DecodedPixels, type PixelLayout } from './dicom-pixels.js';
 import { dicomCodecPackage } from './dicom-codecs.js';
@@ -391,17 +391,36 @@ export function readDicom(input: BytesLike, options: ReadDicomOptions = {}): Dic
   const { ds, L, name } = prepare(input, options);
   if (!isSyncSyntax(L.ts)) {
     const pkg = dicomCodecPackage(L.ts);
-    if (pkg) {
-      throw formatError(
-        FORMAT,
-        name,
-        `its pixel data is compressed with transfer syntax ${L.ts} (${L.tsName}), which readDicom (synchronous) does not decode`,
-        `Use \`await readDicomAsync(bytes)\`, readDicomFile or readDicomSeries, which decode it with ${pkg}.`,
-      );
-    }
+    if (pkg) throw asyncRequired(name, L.ts, L.tsName, pkg, '`await readDicomAsync(bytes)`, readDicomFile or readDicomSeries');
   }
   const px = wrap(name, () => readPixelsSync(ds, L, name));
   return build(ds, L, px, name);
+}
+
+/**
+ * Thrown by the synchronous readers ({@link readDicom}, `readImage`) for compressed pixel data,
+ * which only the asynchronous ones decode (their codecs are WebAssembly modules loaded on first
+ * use). The message names the function to call instead.
+ */
+export class DicomAsyncRequiredError extends FileFormatError {
+  static override readonly errorName: string = 'DicomAsyncRequiredError';
+  /** The file's transfer syntax. */
+  readonly transferSyntaxUID: string;
+  constructor(message: string, transferSyntaxUID: string) {
+    super(message);
+    this.transferSyntaxUID = transferSyntaxUID;
+  }
+}
+
+/** The error of a synchronous reader given compressed pixel data; `instead` names the async call(s). */
+function asyncRequired(name: string | undefined, ts: string, tsName: string, pkg: string, instead: string): DicomAsyncRequiredError {
+  const msg = formatError(
+    FORMAT,
+    name,
+    `its pixel data is compressed with transfer syntax ${ts} (${tsName}), which the synchronous reader does not decode`,
+    `Use ${instead}, which decode it with ${pkg}.`,
+  ).message;
+  return new DicomAsyncRequiredError(msg, ts);
 }
 
 /**
