@@ -20,6 +20,7 @@ import type { TrainResult } from '../train/train-loop.js';
 import type { StepLogs } from '../train/types.js';
 import { nonNegativeNumber, positiveInt } from '../train/validate.js';
 import { discriminatorSpec } from './gan-internal.js';
+import { balanceGates } from './vae-gan-balance.js';
 import { checkImages } from './vae-common.js';
 import { convLevelSizes } from './vae-networks.js';
 import { VAE, type VAEConfig, type VAEElboOptions, type VAEEvaluateOptions, type VAEMetrics, type VAEOptions, type VAEOutput, type VAESampleOptions } from './vae.js';
@@ -155,7 +156,8 @@ export interface VAEGANFitOptions extends FitOptions, Omit<OptimizerOptions, 'op
    * decoder is not updated; when both would be skipped, both are updated. `true` uses the defaults.
    * Default: off (every player updated every step). The logs gain `discriminatorUpdated` and
    * `decoderUpdated` (1 or 0 per step, so their epoch means are the fractions of steps updated).
-   * The decision reads two numbers back from the device every step (the one training option that does).
+   * The decision is made on the device (the optimizers apply or skip the update by a gate tensor),
+   * so balancing reads nothing back during the step.
    */
   balance?: boolean | VAEGANBalance;
 }
@@ -359,19 +361,20 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
           return { value: discriminatorLoss(tf.slice(logits, [0, 0], [b, -1]), tf.slice(logits, [b, 0], [2 * b, -1]), adv), aux: logits };
         }, discParams);
         owned.push(disc.aux);
-        // All three gradients were taken at the same parameters; now the updates.
-        const update = balance ? this.balanceUpdates(disc.aux, b, balance) : { discriminator: true, decoder: true };
+        // All three gradients were taken at the same parameters; now the updates. With balance, the
+        // decoder's and discriminator's optimizers apply theirs only where the device-side gate is 1.
+        const gates = balance ? balanceGates(disc.aux, b, balance) : null;
+        if (gates) owned.push(gates.discriminator, gates.decoder);
         ctx.update('encoder', enc.grads);
-        if (update.decoder) ctx.update('decoder', dec.grads);
-        else tf.dispose(Object.values(dec.grads));
-        if (update.discriminator) ctx.update('discriminator', disc.grads);
-        else tf.dispose(Object.values(disc.grads));
+        ctx.update('decoder', dec.grads, gates ? { gate: gates.decoder } : undefined);
+        ctx.update('discriminator', disc.grads, gates ? { gate: gates.discriminator } : undefined);
         const logs: StepLogs = {
           loss: enc.value, kl: enc.aux.kl, reconstruction: enc.aux.rec, decoder: dec.value, generator: dec.aux.gen, discriminator: disc.value, beta,
         };
-        if (balance) {
-          logs.discriminatorUpdated = update.discriminator ? 1 : 0;
-          logs.decoderUpdated = update.decoder ? 1 : 0;
+        if (gates) {
+          // The loop owns and frees its logs; the gates are freed with the step's other tensors.
+          logs.discriminatorUpdated = tf.clone(gates.discriminator);
+          logs.decoderUpdated = tf.clone(gates.decoder);
         }
         return logs;
       } finally {
@@ -390,27 +393,6 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
       validate: (validation) => this.vae.evaluate(validation),
       extraGenerators: { noise: this.vae.noiseGenerator },
     });
-  }
-
-  /**
-   * Which players to update this step under {@link VAEGANFitOptions.balance}, from the
-   * discriminator's logits on `[real (b), reconstructions (b), prior samples (b)]`: its mean cross-
-   * entropy on the real images, −log σ(l), and on the prior samples, −log(1 − σ(l)).
-   */
-  private balanceUpdates(logits: tf.Tensor, b: number, balance: Required<VAEGANBalance>): { discriminator: boolean; decoder: boolean } {
-    const [real, prior] = tf.tidy(() => [
-      tf.mean(tf.softplus(tf.neg(tf.slice(logits, [0, 0], [b, -1])))),
-      tf.mean(tf.softplus(tf.slice(logits, [2 * b, 0], [b, -1]))),
-    ]).map((t) => {
-      const v = t.dataSync()[0];
-      t.dispose();
-      return v;
-    });
-    const low = balance.equilibrium - balance.margin;
-    const high = balance.equilibrium + balance.margin;
-    const discriminator = !(real < low || prior < low);
-    const decoder = !(real > high || prior > high);
-    return discriminator || decoder ? { discriminator, decoder } : { discriminator: true, decoder: true };
   }
 
   /** Saves config and weights (VAE and discriminator) to a directory or a tfjs IO URL. */

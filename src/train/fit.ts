@@ -11,7 +11,7 @@ import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
 import { Adam } from '../optim/adam.js';
 import { clipGradNormOnDevice } from '../optim/clip-grad.js';
-import { Optimizer } from '../optim/optimizer.js';
+import { Optimizer, type OptimizerStepOptions } from '../optim/optimizer.js';
 import type { Callback } from './callbacks.js';
 import type { AdamBetasOption, FitOptions, OptimizerOptions } from './fit-options.js';
 import { trainLoop, type TrainResult } from './train-loop.js';
@@ -52,9 +52,11 @@ export interface FitStepContext extends StepContext {
   optimizers: Record<string, Optimizer>;
   /**
    * Applies `grads` with optimizer `name`: clips their global norm on the device when that
-   * optimizer has `clipGradNorm`, steps, and disposes the gradients.
+   * optimizer has `clipGradNorm`, steps, and disposes the gradients. `options.gate` (a scalar
+   * tensor the caller keeps) applies the update only where it is nonzero, decided on the device
+   * (see {@link Optimizer.step}), so a step can skip a player's update without a readback.
    */
-  update(name: string, grads: Record<string, tf.Tensor>): void;
+  update(name: string, grads: Record<string, tf.Tensor>, options?: OptimizerStepOptions): void;
 }
 
 /** What a model passes to {@link runFit}. */
@@ -189,7 +191,7 @@ export async function runFit(spec: FitSpec): Promise<TrainResult> {
         optimizers[name] = opt;
       }
     }
-    const update = (name: string, grads: Record<string, tf.Tensor>): void => {
+    const update = (name: string, grads: Record<string, tf.Tensor>, stepOptions?: OptimizerStepOptions): void => {
       const opt = optimizers[name];
       if (opt === undefined) {
         tf.dispose(Object.values(grads));
@@ -198,7 +200,7 @@ export async function runFit(spec: FitSpec): Promise<TrainResult> {
       const maxNorm = clips[name];
       const applied = maxNorm === null ? grads : clipGradNormOnDevice(grads, maxNorm);
       try {
-        opt.step(applied === grads ? grads : (applied as { grads: Record<string, tf.Tensor> }).grads);
+        opt.step(applied === grads ? grads : (applied as { grads: Record<string, tf.Tensor> }).grads, stepOptions);
       } finally {
         if (applied === grads) tf.dispose(Object.values(grads));
         else {

@@ -212,7 +212,13 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainR
 
       // Reads every pending step's logs and checks (one await for all), then reports the steps in order.
       const flush = async (): Promise<void> => {
-        if (pending.length === 0) return;
+        // Optimizers with gated steps (updates a step skipped on the device) learn their step
+        // counts here, with the logs, so a checkpoint's getState never has to read them.
+        const settled = Promise.all(Object.values(options.optimizers).map((o) => o.settle()));
+        if (pending.length === 0) {
+          await settled;
+          return;
+        }
         const batch = pending.splice(0, pending.length);
         try {
           const tensors: tf.Tensor[] = [];
@@ -222,7 +228,7 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainR
             if (p.finite) tensors.push(p.finite);
           }
           const read = new Map<tf.Tensor, number>();
-          const data = await Promise.all(tensors.map((t) => t.data()));
+          const [data] = await Promise.all([Promise.all(tensors.map((t) => t.data())), settled]);
           tensors.forEach((t, i) => read.set(t, Number(data[i][0])));
           for (const p of batch) {
             const where = `epoch ${p.epoch + 1}, batch ${p.batchIndex + 1} (global step ${p.globalStep + 1})`;

@@ -77,9 +77,17 @@ describe('training steps read nothing back synchronously (wasm)', () => {
     clf.dispose();
   });
 
-  it('VAEGAN (without balance, whose skip decision is read back each step)', async () => {
+  it('VAEGAN, with and without balance (its skip decision gates the optimizers on the device)', async () => {
     const m = new VAEGAN({ inChannels: 1, imageSize: [8, 8], latentDim: 3, channels: [4, 8], discriminatorChannels: [4, 8], seed: 0 });
     expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, callbacks: [cb] }))).toBe(0);
+    // A tight band makes steps skip updates, so the gated optimizer steps run with step counts the
+    // host does not know yet (their bias corrections are picked on the device).
+    const decisions: number[][] = [];
+    const record: Callback = { onBatchEnd: (_p, l) => void decisions.push([l.discriminatorUpdated, l.decoderUpdated]) };
+    expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, balance: { equilibrium: 0.69, margin: 0.004 }, clipGradNorm: 1, callbacks: [cb, record] }))).toBe(0);
+    expect(decisions).toHaveLength(STEPS);
+    expect(decisions.some(([d, g]) => d === 0 || g === 0)).toBe(true);
+    expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, balance: true, klAnnealing: (s) => Math.min(1, s / 10), callbacks: [cb] }))).toBe(0);
     m.dispose();
   });
 
