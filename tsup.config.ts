@@ -39,10 +39,8 @@ const library = {
     // Optional DICOM codecs (WebAssembly): imported lazily, never bundled into medvae.
     /^@cornerstonejs\/codec-/,
     'jpeg-lossless-decoder-js',
+    'dcmjs-codecs',
   ],
-  // nifti-reader-js ships ESM only (its exports map has no "require"), so the CJS build could not
-  // load it; bundling it makes both builds self-sufficient.
-  noExternal: ['nifti-reader-js'],
   // Keep `node:` on Node built-ins (tsup strips it by default): browser bundlers recognise
   // `node:fs/promises` as a Node module they need not resolve, but fail on a bare `fs/promises`.
   removeNodeProtocol: false,
