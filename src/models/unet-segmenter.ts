@@ -4,6 +4,7 @@ import { variableGrads } from '../core/gradients.js';
 import { Module } from '../core/module.js';
 import { assertRank } from '../core/shape.js';
 import type { Dataset } from '../data/dataset.js';
+import { checkIntensityNormalization, normalizeImages, type IntensityNormalization } from '../data/transforms/image-normalization.js';
 import type { Sample } from '../data/sample.js';
 import { loadModelAs, saveModel } from '../io/saved-model.js';
 import { diceCELoss } from '../losses/dice-ce.js';
@@ -25,6 +26,14 @@ export interface UNetSegmenterOptions extends Omit<UNetOptions, 'outChannels'> {
    * background).
    */
   numClasses: number;
+  /**
+   * Intensity normalisation applied to every image, per image, in `fit` and in `predict` /
+   * `predictProba` (and so in `evaluate` and `segmentVolume`), saved with the model: e.g.
+   * `{ kind: 'percentiles', lower: 1, upper: 99 }` (MONAI `ScaleIntensityRangePercentiles`) or
+   * `{ kind: 'zscore' }` (`NormalizeIntensity`); see {@link IntensityNormalization}. The same
+   * image at another gain or offset then gives the same mask. Default `'none'`.
+   */
+  intensity?: IntensityNormalization;
 }
 
 /** @deprecated Renamed {@link UNetSegmenterFitOptions} (medvae names fit options `<Model>FitOptions`). */
@@ -72,6 +81,8 @@ export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
   readonly net: UNet;
   /** Number of classes (see {@link UNetSegmenterOptions.numClasses}). */
   readonly numClasses: number;
+  /** The intensity normalisation the model applies to its inputs (see {@link UNetSegmenterOptions.intensity}). */
+  readonly intensity: IntensityNormalization;
   private readonly options: UNetSegmenterOptions;
 
   constructor(options: UNetSegmenterOptions) {
@@ -83,7 +94,11 @@ export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
       throw new ValueError(`UNetSegmenter numClasses must be a positive integer (1 for binary with sigmoid, ≥ 2 for softmax), but got ${options.numClasses}.`);
     }
     this.numClasses = options.numClasses;
-    this.net = this.registerModule('net', new UNet({ ...options, outChannels: options.numClasses }));
+    this.intensity = options.intensity === undefined ? 'none' : checkIntensityNormalization(options.intensity, 'UNetSegmenter');
+    // The network itself sees normalised inputs; the normalisation is the segmenter's.
+    const { intensity, ...netOptions } = options;
+    void intensity;
+    this.net = this.registerModule('net', new UNet({ ...netOptions, outChannels: options.numClasses }));
     const { seed, ...rest } = options;
     void seed;
     this.options = rest;
@@ -134,6 +149,8 @@ export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
     this.eval();
     try {
       return tf.tidy(() => {
+        // Per-image statistics over the whole image or volume, before it is cut into windows.
+        const normalized = normalizeImages(images, this.intensity);
         const run = (x: tf.Tensor): tf.Tensor =>
           options.slidingWindow
             ? slidingWindowInference(x, (w: tf.Tensor) => this.probaPadded(w), options.slidingWindow)
@@ -142,7 +159,7 @@ export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
         const n = images.shape[0] as number;
         const parts: tf.Tensor[] = [];
         for (let i = 0; i < n; i += batch) {
-          const x = tf.slice(images, images.shape.map((_, a) => (a === 0 ? i : 0)), images.shape.map((v, a) => (a === 0 ? Math.min(batch, n - i) : v)));
+          const x = tf.slice(normalized, images.shape.map((_, a) => (a === 0 ? i : 0)), images.shape.map((v, a) => (a === 0 ? Math.min(batch, n - i) : v)));
           if (!options.flipTTA) {
             parts.push(run(x));
             continue;
@@ -193,7 +210,9 @@ export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
       step: (batch, ctx) => {
         const mask = requireMask(batch, what);
         checkMaskClasses(ctx, mask, this.numClasses, what);
-        const { value, grads } = variableGrads(() => loss(this.forward(batch.image), mask), params);
+        const input = normalizeImages(batch.image, this.intensity);
+        const { value, grads } = variableGrads(() => loss(this.forward(input), mask), params);
+        if (input !== batch.image) input.dispose();
         ctx.update('optimizer', grads);
         return { loss: value };
       },
