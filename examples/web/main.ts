@@ -1,14 +1,16 @@
 // The browser demo: drop a NIfTI / DICOM / PNG slice, see the UNetSegmenter's mask over it with
-// Dice against an optional mask, the inference time and the backend; and sample a DDPM with DDIM.
+// Dice against an optional mask, the inference time and the backend; fine-tune the model on that
+// slice and mask (finetune.ts); and sample a DDPM with DDIM.
 // Every failure (a corrupt file, a missing backend, a model that does not fit) is shown on the
 // page with medvae's own message.
 import * as tf from '@tensorflow/tfjs-core';
 import { optionalBackends } from 'virtual:medvae-optional-backends';
-import { BackendError, DDPM, UNetSegmenter, useBackend, type BackendName, type ImageData2D } from '../../src/index.js';
+import { BackendError, DDPM, UNetSegmenter, useBackend, type BackendName, type ImageData2D, type Sample } from '../../src/index.js';
 import { generateGrid } from './generate.js';
 import { PLANES, decodeScan, fileBytes, prepareSample, splitImageAndMask, type Plane, type Scan } from './inputs.js';
 import { bundledModelUrl, bundledModels, uploadedModelUrl } from './model-source.js';
 import { segmentSlice } from './segment.js';
+import { setupFinetunePanel } from './finetune.js';
 // Compressed DICOM (JPEG, JPEG-LS, JPEG 2000): medvae's codec imports are invisible to bundlers, so
 // the page imports the codecs itself (in an app: import 'medvae/dicom-codecs').
 import '../../src/data/readers/dicom-codecs-entry.js';
@@ -199,7 +201,13 @@ async function loadSegmenter(url: string): Promise<void> {
   const c = model.config;
   ui.modelStatus.textContent =
     `UNetSegmenter: ${c.numClasses} class(es), channels [${(c.channels ?? []).join(', ')}], ` +
-    `${model.numParameters().toLocaleString('en')} parameters — from ${url.startsWith('medvae-upload://') ? 'the chosen files' : 'the copy bundled with this page'}.`;
+    `${model.numParameters().toLocaleString('en')} parameters — from ${modelOrigin(url)}.`;
+}
+
+function modelOrigin(url: string): string {
+  if (url.startsWith('medvae-upload://')) return 'the chosen files';
+  if (url.startsWith('indexeddb://')) return 'the fine-tuned copy saved in this browser (IndexedDB)';
+  return 'the copy bundled with this page';
 }
 
 function currentPlane(): Plane {
@@ -224,6 +232,16 @@ function updateSliceControls(resetIndex: boolean): void {
   ui.sliceLabel.value = `${ui.slice.value} / ${count - 1}`;
 }
 
+/** The slice on screen (and its mask) as the model sees it. */
+function currentSample(scan: Scan): Sample {
+  const fitSize = ui.fit.checked ? Number(ui.fitSize.value) : null;
+  return prepareSample(scan, state.mask, {
+    plane: currentPlane(),
+    index: Number(ui.slice.value),
+    fitSize: fitSize !== null && Number.isInteger(fitSize) && fitSize > 0 ? fitSize : null,
+  });
+}
+
 async function segmentCurrent(): Promise<void> {
   const scan = state.image;
   if (scan === null) return;
@@ -231,12 +249,7 @@ async function segmentCurrent(): Promise<void> {
     ui.dice.value = '–';
     throw new Error('No model is loaded: run `npm run example` and rebuild this page, or choose model.json + weights.bin above.');
   }
-  const fitSize = ui.fit.checked ? Number(ui.fitSize.value) : null;
-  const sample = prepareSample(scan, state.mask, {
-    plane: currentPlane(),
-    index: Number(ui.slice.value),
-    fitSize: fitSize !== null && Number.isInteger(fitSize) && fitSize > 0 ? fitSize : null,
-  });
+  const sample = currentSample(scan);
   const result = await segmentSlice(state.segmenter, sample);
   draw(ui.overlay, result.overlay);
   ui.dice.value = result.dice === null ? 'no mask' : Number.isNaN(result.dice) ? 'n/a (empty mask)' : result.dice.toFixed(4);
@@ -392,6 +405,15 @@ ui.ddpmFiles.addEventListener('change', () => {
   void enqueue(() => loadDdpm(uploadedModelUrl(files, 'ddpm')));
 });
 ui.ddpmRun.addEventListener('click', () => void enqueue(generate));
+
+setupFinetunePanel({
+  model: () => state.segmenter,
+  modelUrl: () => state.segmenterUrl,
+  sample: () => (state.image === null ? null : currentSample(state.image)),
+  load: loadSegmenter,
+  show: segmentCurrent,
+  enqueue: (task) => void enqueue(task),
+});
 
 // Start: the backend, then whatever models were bundled with the page.
 void enqueue(async () => {
