@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "medvae_native",
-      "sources": ["src/addon.c", "src/kernels.c"],
+      "sources": ["src/addon.c", "src/kernels.c", "src/kernels3d.c"],
       "include_dirs": ["<!(node scripts/find-openblas.cjs include)"],
       "defines": ["<!(node scripts/find-openblas.cjs defines)"],
       "libraries": ["<!@(node scripts/find-openblas.cjs libraries)"],

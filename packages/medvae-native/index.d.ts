@@ -26,6 +26,34 @@ export interface ConvGeometry {
   padLeft: number;
 }
 
+/** Geometry of a 3-D convolution: NDHWC input, filter in tfjs layout `[filterDepth, filterHeight, filterWidth, inChannels, outChannels]`. */
+export interface Conv3dGeometry {
+  batchSize: number;
+  inDepth: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outDepth: number;
+  outHeight: number;
+  outWidth: number;
+  outChannels: number;
+  filterDepth: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideDepth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationDepth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  /** Planes of zeros before the input (non-negative); the back padding follows from outDepth. */
+  padFront: number;
+  /** Rows of zeros above the input (non-negative); the bottom padding follows from outHeight. */
+  padTop: number;
+  /** Columns of zeros left of the input (non-negative); the right padding follows from outWidth. */
+  padLeft: number;
+}
+
 /** Shapes of a batched product `C[i] = op(A[i]) · op(B[i])`, `op(A)` being `m×k` and `op(B)` `k×n`. */
 export interface MatMulGeometry {
   /** Matrices in `a` (1 broadcasts the single matrix over the batch). */
@@ -77,6 +105,12 @@ export function conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, g
 export function conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: ConvGeometry): void;
 /** Filter gradient of {@link conv2d}; `dw` is overwritten. */
 export function conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: ConvGeometry): void;
+/** 3-D convolution `y = conv3d(x, filter)` (vol2col + GEMM). */
+export function conv3d(x: Float32Array, filter: Float32Array, y: Float32Array, geometry: Conv3dGeometry): void;
+/** Input gradient of a 3-D convolution: `dx` from `dy` and the filter. */
+export function conv3dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Conv3dGeometry): void;
+/** Filter gradient of a 3-D convolution: `dw` from `x` and `dy`. */
+export function conv3dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Conv3dGeometry): void;
 /** `c = epilogue(op(a) · op(b))` over a batch; `c` is overwritten. */
 export function matMul(a: Float32Array, b: Float32Array, c: Float32Array, geometry: MatMulGeometry, epilogue?: Epilogue): void;
 /** Sets the number of OpenBLAS threads (process-wide). */

@@ -13,13 +13,73 @@
 // convolution gradients plus those of the slices, concats and reshapes around them. Every tensor
 // the composition slices or pads is viewed with at most four axes, because tfjs-backend-wasm slices
 // 5-D tensors element by element in JavaScript (a 2×34³×16 slice took 2.8 s under load).
+//
+// With medvae-native loaded, the wasm backend's three 3-D kernels are medvae's (vol2col + OpenBLAS,
+// src/backend/native/kernels3d.ts, correct where the stock ones are not): convolutions whose padding
+// is the same on every side (the U-Net's 3×3×3 padding 1, 'valid', the 2×2×2 upsampling) then call
+// them directly, without the stacked copies.
 import * as tf from '@tensorflow/tfjs-core';
+import { isMedvaeKernel } from '../backend/kernels/registry.js';
+import { NATIVE_3D_KERNELS } from '../backend/native/kernels3d.js';
 
 export type Triple = [number, number, number];
 /** Zero padding `[before, after]` per spatial axis `[d, h, w]`. */
 export type Pads3 = readonly (readonly [number, number])[];
 
 const NO_PADS: Pads3 = [[0, 0], [0, 0], [0, 0]];
+
+/** True when the active backend runs medvae-native's 3-D convolution kernels (wasm with the addon). */
+function native3d(): boolean {
+  return tf.getBackend() === 'wasm' && NATIVE_3D_KERNELS.every((k) => isMedvaeKernel(k, 'wasm'));
+}
+
+/** The padding as tfjs's 3-D kernels take it (one number for every side), or undefined when the sides differ. */
+function uniformPad(pads: Pads3): number | undefined {
+  const p = pads[0][0];
+  return pads.every(([a, b]) => a === p && b === p) ? p : undefined;
+}
+
+type Attrs = Record<string, unknown>;
+const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Attrs): tf.Tensor => tf.engine().runKernel(name, inputs, attrs as never) as tf.Tensor;
+
+/** 3-D convolution with `pad` zeros on every side through the native kernels, with its gradient. */
+function conv3dNative(x: tf.Tensor5D, kernel: tf.Tensor5D, stride: Triple, pad: number): tf.Tensor5D {
+  const attrs = { strides: stride, pad, dataFormat: 'NDHWC', dilations: [1, 1, 1] };
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, k, save] = args as [tf.Tensor5D, tf.Tensor5D, tf.GradSaveFunc];
+    save([input, k]);
+    return {
+      value: run(tf.Conv3D, { x: input, filter: k }, attrs),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sk] = saved;
+        return [
+          run(tf.Conv3DBackpropInputV2, { dy, filter: sk }, { ...attrs, inputShape: sx.shape }),
+          run(tf.Conv3DBackpropFilterV2, { x: sx, dy }, { ...attrs, filterShape: sk.shape }),
+        ];
+      },
+    };
+  });
+  return op(x, kernel) as tf.Tensor5D;
+}
+
+/** The full transposed 3-D convolution through the native kernels (the input gradient of a 'valid' convolution), with its gradient. */
+function conv3dTransposeNative(x: tf.Tensor5D, kernel: tf.Tensor5D, stride: Triple, outShape: number[]): tf.Tensor5D {
+  const attrs = { strides: stride, pad: 'valid', dataFormat: 'NDHWC', dilations: [1, 1, 1] };
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, k, save] = args as [tf.Tensor5D, tf.Tensor5D, tf.GradSaveFunc];
+    save([input, k]);
+    return {
+      value: run(tf.Conv3DBackpropInputV2, { dy: input, filter: k }, { ...attrs, inputShape: outShape }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sk] = saved;
+        // The adjoint of the transposed convolution is the forward one; for the kernel, the
+        // transposed convolution's output gradient plays the input and its input the output gradient.
+        return [run(tf.Conv3D, { x: dy, filter: sk }, attrs), run(tf.Conv3DBackpropFilterV2, { x: dy, dy: sx }, { ...attrs, filterShape: sk.shape })];
+      },
+    };
+  });
+  return op(x, kernel) as tf.Tensor5D;
+}
 
 /**
  * The input planes `z·stride + offset` for `z < count` of `x3` (`[n, depth, rest]`), as
@@ -42,6 +102,8 @@ function depthPlanes(x3: tf.Tensor3D, offset: number, stride: number, count: num
  * `d' = ⌊(d + pads − kd) / sd⌋ + 1` (likewise h', w'). Differentiable on every backend.
  */
 export function conv3dPadded(x: tf.Tensor5D, kernel: tf.Tensor5D, stride: Triple, pads: Pads3 = NO_PADS): tf.Tensor5D {
+  const pad = uniformPad(pads);
+  if (pad !== undefined && native3d()) return conv3dNative(x, kernel, stride, pad);
   return tf.tidy(() => {
     const [n, d, h, w, cin] = x.shape;
     const [kd, kh, kw, , cout] = kernel.shape;
@@ -79,13 +141,14 @@ export function conv3dValid(x: tf.Tensor5D, kernel: tf.Tensor5D, stride: Triple)
  * and the taps are summed.
  */
 export function conv3dTransposeValid(x: tf.Tensor5D, kernel: tf.Tensor5D, stride: Triple): tf.Tensor5D {
+  const [n, d, h, w, cin] = x.shape;
+  const [kd, kh, kw, cout] = kernel.shape;
+  const [sd, sh, sw] = stride;
+  const oh = (h - 1) * sh + kh;
+  const ow = (w - 1) * sw + kw;
+  const od = (d - 1) * sd + kd;
+  if (native3d()) return conv3dTransposeNative(x, kernel, stride, [n, od, oh, ow, cout]);
   return tf.tidy(() => {
-    const [n, d, h, w, cin] = x.shape;
-    const [kd, kh, kw, cout] = kernel.shape;
-    const [sd, sh, sw] = stride;
-    const oh = (h - 1) * sh + kh;
-    const ow = (w - 1) * sw + kw;
-    const od = (d - 1) * sd + kd;
     // [kd, kh, kw, cout, cin] → [kh, kw, kd·cout, cin]: output channel a·cout + o.
     const w2 = kd === 1 ? tf.reshape(kernel, [kh, kw, cout, cin]) : tf.reshape(tf.transpose(kernel, [1, 2, 0, 3, 4]), [kh, kw, kd * cout, cin]);
     const planes = tf.conv2dTranspose(tf.reshape(x, [n * d, h, w, cin]) as tf.Tensor4D, w2 as tf.Tensor4D, [n * d, oh, ow, kd * cout], [sh, sw], 'valid');

@@ -292,7 +292,7 @@ describe('useBackend("wasm", { native })', () => {
 
   it.runIf(available)('auto installs native kernels; false puts back exactly the kernels they replaced; MEDVAE_NATIVE=0 turns auto off', async () => {
     await useBackend('wasm', { native: false });
-    const pure = new Map([tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf._FusedMatMul].map((n) => [n, tf.getKernel(n, 'wasm')?.kernelFunc]));
+    const pure = new Map([tf.Conv2D, tf.FusedConv2D, tf.Conv2DBackpropInput, tf.Conv2DBackpropFilter, tf.BatchMatMul, tf._FusedMatMul, tf.Conv3D, tf.Conv3DBackpropInputV2, tf.Conv3DBackpropFilterV2].map((n) => [n, tf.getKernel(n, 'wasm')?.kernelFunc]));
     expect(nativeKernelsStatus()).toMatchObject({ active: false, reason: expect.stringContaining('native: false') });
 
     await useBackend('wasm');

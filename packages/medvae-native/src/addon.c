@@ -280,6 +280,77 @@ static napi_value js_conv2d_backprop_filter(napi_env env, napi_callback_info inf
   return NULL;
 }
 
+static int read_geometry3(napi_env env, napi_value obj, const char *fn, conv3_geom *g) {
+  if (!is_object(env, obj)) {
+    throw_type(env, "medvae-native %s: %s must be an object.", fn, "geometry");
+    return 0;
+  }
+  return get_int(env, obj, fn, "batchSize", 1, &g->batch) && get_int(env, obj, fn, "inDepth", 1, &g->in_d) &&
+         get_int(env, obj, fn, "inHeight", 1, &g->in_h) && get_int(env, obj, fn, "inWidth", 1, &g->in_w) &&
+         get_int(env, obj, fn, "inChannels", 1, &g->in_c) && get_int(env, obj, fn, "outDepth", 1, &g->out_d) &&
+         get_int(env, obj, fn, "outHeight", 1, &g->out_h) && get_int(env, obj, fn, "outWidth", 1, &g->out_w) &&
+         get_int(env, obj, fn, "outChannels", 1, &g->out_c) && get_int(env, obj, fn, "filterDepth", 1, &g->k_d) &&
+         get_int(env, obj, fn, "filterHeight", 1, &g->k_h) && get_int(env, obj, fn, "filterWidth", 1, &g->k_w) &&
+         get_int(env, obj, fn, "strideDepth", 1, &g->stride_d) && get_int(env, obj, fn, "strideHeight", 1, &g->stride_h) &&
+         get_int(env, obj, fn, "strideWidth", 1, &g->stride_w) && get_int(env, obj, fn, "dilationDepth", 1, &g->dil_d) &&
+         get_int(env, obj, fn, "dilationHeight", 1, &g->dil_h) && get_int(env, obj, fn, "dilationWidth", 1, &g->dil_w) &&
+         get_int(env, obj, fn, "padFront", 0, &g->pad_front) && get_int(env, obj, fn, "padTop", 0, &g->pad_top) &&
+         get_int(env, obj, fn, "padLeft", 0, &g->pad_left) &&
+         check_product(env, fn, "batchSize·outDepth·outHeight·outWidth", (double)g->batch * g->out_d * g->out_h * g->out_w) &&
+         check_product(env, fn, "filterDepth·filterHeight·filterWidth·inChannels", (double)g->k_d * g->k_h * g->k_w * g->in_c) &&
+         check_product(env, fn, "the input size", (double)g->batch * g->in_d * g->in_h * g->in_w * g->in_c) &&
+         check_product(env, fn, "the output size", (double)g->batch * g->out_d * g->out_h * g->out_w * g->out_c) &&
+         check_product(env, fn, "the filter size", (double)g->k_d * g->k_h * g->k_w * g->in_c * g->out_c);
+}
+
+static size_t in_size3(const conv3_geom *g) { return (size_t)g->batch * g->in_d * g->in_h * g->in_w * g->in_c; }
+static size_t out_size3(const conv3_geom *g) { return (size_t)g->batch * g->out_d * g->out_h * g->out_w * g->out_c; }
+static size_t filter_size3(const conv3_geom *g) { return (size_t)g->k_d * g->k_h * g->k_w * g->in_c * g->out_c; }
+
+/* The three 3-D functions share one shape: (a, b, out, geometry) with fixed roles per function. */
+typedef int (*conv3_fn)(const conv3_geom *, const float *, const float *, float *, scratch_buf *);
+typedef enum { ROLE_IN, ROLE_OUT, ROLE_FILTER } conv3_role;
+
+static size_t role_size(const conv3_geom *g, conv3_role r) {
+  return r == ROLE_IN ? in_size3(g) : r == ROLE_OUT ? out_size3(g) : filter_size3(g);
+}
+
+static napi_value conv3_call(napi_env env, napi_callback_info info, const char *fn, conv3_fn run, const char *names[3],
+                             const conv3_role roles[3]) {
+  napi_value argv[4];
+  conv3_geom g;
+  float *p[3];
+  size_t n[3];
+  if (!get_args(env, info, 4, 4, argv, fn) || !read_geometry3(env, argv[3], fn, &g)) return NULL;
+  for (int i = 0; i < 3; i++)
+    if (!get_f32(env, argv[i], fn, names[i], &p[i], &n[i])) return NULL;
+  for (int i = 0; i < 3; i++)
+    if (!check_length(env, fn, names[i], n[i], role_size(&g, roles[i]))) return NULL;
+  if (run(&g, p[0], p[1], p[2], &state_of(env)->scratch) != 0) return out_of_memory(env, fn);
+  return NULL;
+}
+
+/* conv3d(x, filter, y, geometry) */
+static napi_value js_conv3d(napi_env env, napi_callback_info info) {
+  const char *names[3] = {"x", "filter", "y (output)"};
+  const conv3_role roles[3] = {ROLE_IN, ROLE_FILTER, ROLE_OUT};
+  return conv3_call(env, info, "conv3d", conv3d_forward, names, roles);
+}
+
+/* conv3dBackpropInput(dy, filter, dx, geometry) */
+static napi_value js_conv3d_backprop_input(napi_env env, napi_callback_info info) {
+  const char *names[3] = {"dy", "filter", "dx (output)"};
+  const conv3_role roles[3] = {ROLE_OUT, ROLE_FILTER, ROLE_IN};
+  return conv3_call(env, info, "conv3dBackpropInput", conv3d_backprop_input, names, roles);
+}
+
+/* conv3dBackpropFilter(x, dy, dw, geometry) */
+static napi_value js_conv3d_backprop_filter(napi_env env, napi_callback_info info) {
+  const char *names[3] = {"x", "dy", "dw (output)"};
+  const conv3_role roles[3] = {ROLE_IN, ROLE_OUT, ROLE_FILTER};
+  return conv3_call(env, info, "conv3dBackpropFilter", conv3d_backprop_filter, names, roles);
+}
+
 /* matMul(a, b, c, geometry {batchA, batchB, m, n, k, transposeA, transposeB}, epilogue?) */
 static napi_value js_matmul(napi_env env, napi_callback_info info) {
   const char *fn = "matMul";
@@ -367,6 +438,9 @@ NAPI_MODULE_INIT() {
       {"conv2d", NULL, js_conv2d, NULL, NULL, NULL, napi_enumerable, NULL},
       {"conv2dBackpropInput", NULL, js_conv2d_backprop_input, NULL, NULL, NULL, napi_enumerable, NULL},
       {"conv2dBackpropFilter", NULL, js_conv2d_backprop_filter, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv3d", NULL, js_conv3d, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv3dBackpropInput", NULL, js_conv3d_backprop_input, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"conv3dBackpropFilter", NULL, js_conv3d_backprop_filter, NULL, NULL, NULL, napi_enumerable, NULL},
       {"matMul", NULL, js_matmul, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setNumThreads", NULL, js_set_num_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getNumThreads", NULL, js_get_num_threads, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -46,4 +46,19 @@ void batch_matmul(const float *a, const float *b, float *c, int batch_a, int bat
 
 void apply_epilogue(float *y, size_t rows, int cols, const epilogue *ep);
 
+/* Geometry of one 3-D convolution, NDHWC input, [kd, kh, kw, cin, cout] filter (tfjs layout). */
+typedef struct {
+  int batch, in_d, in_h, in_w, in_c;
+  int out_d, out_h, out_w, out_c;
+  int k_d, k_h, k_w;
+  int stride_d, stride_h, stride_w;
+  int dil_d, dil_h, dil_w;
+  int pad_front, pad_top, pad_left;
+} conv3_geom;
+
+/* The 3-D counterparts of the 2-D kernels above (vol2col + GEMM); same return values. */
+int conv3d_forward(const conv3_geom *g, const float *x, const float *w, float *y, scratch_buf *s);
+int conv3d_backprop_input(const conv3_geom *g, const float *dy, const float *w, float *dx, scratch_buf *s);
+int conv3d_backprop_filter(const conv3_geom *g, const float *x, const float *dy, float *dw, scratch_buf *s);
+
 #endif

@@ -21,6 +21,31 @@ export interface NativeConvGeometry {
   padLeft: number;
 }
 
+/** Geometry of a 3-D convolution (NDHWC input, `[kd, kh, kw, in, out]` filter). @internal */
+export interface NativeConv3dGeometry {
+  batchSize: number;
+  inDepth: number;
+  inHeight: number;
+  inWidth: number;
+  inChannels: number;
+  outDepth: number;
+  outHeight: number;
+  outWidth: number;
+  outChannels: number;
+  filterDepth: number;
+  filterHeight: number;
+  filterWidth: number;
+  strideDepth: number;
+  strideHeight: number;
+  strideWidth: number;
+  dilationDepth: number;
+  dilationHeight: number;
+  dilationWidth: number;
+  padFront: number;
+  padTop: number;
+  padLeft: number;
+}
+
 /** Shapes of a batched product `C[i] = op(A[i]) · op(B[i])` (a batch of 1 broadcasts). @internal */
 export interface NativeMatMulGeometry {
   batchA: number;
@@ -57,6 +82,12 @@ export interface NativeAddon {
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: NativeConvGeometry): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: NativeConvGeometry): void;
   matMul(a: Float32Array, b: Float32Array, c: Float32Array, geometry: NativeMatMulGeometry, epilogue?: NativeEpilogue): void;
+  /** 3-D convolution (vol2col + GEMM); absent in addon builds older than the 3-D kernels. */
+  conv3d?(x: Float32Array, filter: Float32Array, y: Float32Array, geometry: NativeConv3dGeometry): void;
+  /** Input gradient of {@link NativeAddon.conv3d}. */
+  conv3dBackpropInput?(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: NativeConv3dGeometry): void;
+  /** Filter gradient of {@link NativeAddon.conv3d}. */
+  conv3dBackpropFilter?(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: NativeConv3dGeometry): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   info(): NativeAddonInfo;

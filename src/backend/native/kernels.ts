@@ -7,6 +7,7 @@ import type { KernelMaker } from '../kernels/registry.js';
 import { hasNonFinite } from '../kernels/non-finite.js';
 import { asWasmBackend, type KernelArgs, type WasmBackendLike } from '../wasm/kernel-utils.js';
 import { NATIVE_ACTIVATIONS, type NativeActivation, type NativeAddon, type NativeConvGeometry, type NativeEpilogue } from './addon.js';
+import { nativeKernelMakers3d } from './kernels3d.js';
 
 type Shape4 = [number, number, number, number];
 type Pad = Parameters<typeof tf.backend_util.computeConv2DInfo>[4];
@@ -218,5 +219,6 @@ export function nativeKernelMakers(addon: NativeAddon): Readonly<Record<string, 
     [tf.Conv2DBackpropFilter]: maker(tf.Conv2DBackpropFilter, (fb) => makeConv2DBackpropFilter(addon, fb)),
     [tf.BatchMatMul]: maker(tf.BatchMatMul, (fb) => makeMatMul(addon, tf.BatchMatMul, fb)),
     [tf._FusedMatMul]: maker(tf._FusedMatMul, (fb) => makeMatMul(addon, tf._FusedMatMul, fb)),
+    ...nativeKernelMakers3d(addon),
   };
 }
