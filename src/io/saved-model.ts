@@ -252,33 +252,55 @@ function concatBuffers(buffers: ArrayBuffer[]): ArrayBuffer {
   return out.buffer;
 }
 
+/** What a model class sees when it is rebuilt from a save, besides its config. */
+export interface ModelLoadContext {
+  /**
+   * Names of the saved weights, for models whose structure depends on what was saved (a DDPM
+   * saved with its EMA copy has `ema.*` weights).
+   */
+  readonly weightNames: readonly string[];
+}
+
 /**
- * Reads a model written by {@link saveModel} and rebuilds it: checks that it holds `className`,
- * builds the module from the saved config with `build`, loads the weights into it (names and shapes
- * checked) and frees the read tensors. Every model's static `load` is this call.
- *
- * @param build - makes an untrained module from the saved config; it also sees the saved weights'
- *   names, for models whose structure depends on what was saved (e.g. an EMA copy).
+ * A model class that can be rebuilt from a saved config: what {@link loadModelAs} and
+ * `registerModel` take. `fromConfig` must check the config (it comes from a file that may have been
+ * edited) and throw a typed error naming a wrong field (e.g. with `readConfig` and a schema).
  */
-export async function loadModelAs<M extends AnyModule>(
-  source: string,
-  className: string,
-  build: (config: Record<string, unknown>, weights: StateDict) => M,
-): Promise<M> {
+export interface ModelClass<M extends AnyModule = AnyModule> {
+  /** Builds an untrained model from a saved config; the weights are loaded into it afterwards. */
+  fromConfig(config: Record<string, unknown>, context?: ModelLoadContext): M;
+}
+
+/**
+ * Rebuilds a model from a save read by {@link loadSavedModel}: `fromConfig`, then the weights
+ * (names and shapes checked). A model that cannot take the weights is disposed before the error
+ * goes on, so a failed load leaves no tensors behind. The save's own weight tensors stay the
+ * caller's.
+ */
+export function rebuildSavedModel<M extends AnyModule>(saved: SavedModel, cls: ModelClass<M>): M {
+  const model = cls.fromConfig(saved.config, { weightNames: Object.keys(saved.weights) });
+  try {
+    model.loadStateDict(saved.weights);
+  } catch (err) {
+    // The caller never sees this model, so nobody else could free its variables.
+    model.dispose();
+    throw err;
+  }
+  return model;
+}
+
+/**
+ * Reads a model written by {@link saveModel}, checks that it holds `className`, and rebuilds it
+ * with `cls` (see {@link rebuildSavedModel}); the read tensors are freed. Every built-in model's
+ * static `load` is this call; `loadModel` does the same for whatever class the save names.
+ */
+export async function loadModelAs<M extends AnyModule>(source: string, className: string, cls: ModelClass<M>): Promise<M> {
   const saved = await loadSavedModel(source);
   try {
     if (saved.className !== className) {
-      throw new ValueError(`${source} holds a saved ${saved.className}, but ${className}.load was called; load it with ${saved.className}.load instead.`);
+      throw new ValueError(`${source} holds a saved ${saved.className}, but ${className}.load was called; load it with ${saved.className}.load or with loadModel instead.`);
     }
-    const model = build(saved.config, saved.weights);
-    try {
-      model.loadStateDict(saved.weights);
-    } catch (err) {
-      // The caller never sees this model, so nobody else could free its variables.
-      model.dispose();
-      throw err;
-    }
-    return model;
+    return rebuildSavedModel(saved, cls);
   } finally {
     tf.dispose(Object.values(saved.weights));
   }

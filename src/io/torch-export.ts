@@ -3,12 +3,14 @@ import { FileFormatError, MedvaeError, ValueError } from '../core/errors.js';
 import type { AnyModule, LoadStateDictResult } from '../core/module.js';
 import { DCGAN, type DCGANOptions } from '../models/dcgan/dcgan.js';
 import { DCGANDiscriminator, DCGANGenerator, type DCGANDiscriminatorOptions, type DCGANGeneratorOptions } from '../models/dcgan/networks.js';
-import { DDPM, type DDPMOptions } from '../models/ddpm/ddpm.js';
-import { DiffusionUNet, type DiffusionUNetOptions } from '../models/ddpm/diffusion-unet.js';
+import { DDPM } from '../models/ddpm/ddpm.js';
+import { DiffusionUNet } from '../models/ddpm/diffusion-unet.js';
 import { MonaiBasicUNet, type MonaiBasicUNetOptions } from '../models/monai/basic-unet.js';
-import { UNet, type UNetOptions } from '../models/unet.js';
-import { UNetSegmenter, type UNetSegmenterOptions } from '../models/unet-segmenter.js';
-import { VAE, type VAEOptions } from '../models/vae.js';
+import { DIFFUSION_UNET_SCHEMA, UNET_SCHEMA } from '../models/config-schemas.js';
+import { UNet } from '../models/unet.js';
+import { UNetSegmenter } from '../models/unet-segmenter.js';
+import { VAE } from '../models/vae.js';
+import { readConfig } from './config-schema.js';
 import { nodeFs, writeFileAtomic } from './node-fs.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import { loadTorchStateDict, toTorchStateDict } from './torch-state-dict.js';
@@ -59,14 +61,28 @@ export interface TorchExportFiles {
   weights: Uint8Array;
 }
 
+// The PyTorch side builds its BatchNorm layers with PyTorch's defaults, so a U-Net's batchNorm
+// settings are left out of config.json when they are those defaults and refused otherwise (an eps
+// of 1e-3 would silently change every output in PyTorch).
+function torchUNetConfig(config: UNet['config'], what: string): Record<string, unknown> {
+  const { batchNorm, ...rest } = config;
+  if (config.norm === 'batch' && (batchNorm.momentum !== 0.1 || batchNorm.eps !== 1e-5)) {
+    throw new ValueError(
+      `exportTorch cannot export this ${what}: it uses BatchNorm momentum ${batchNorm.momentum} and eps ${batchNorm.eps}, but the PyTorch side builds BatchNorm with PyTorch's defaults (0.1, 1e-5). ` +
+        'Export a model built with the default batchNorm settings, or save it with model.save().',
+    );
+  }
+  return rest;
+}
+
 /** The architecture name and options of a model, as written to `config.json`. */
 export function torchExportSpec(model: TorchExportable): { architecture: TorchArchitecture; config: Record<string, unknown> } {
   if (model instanceof UNetSegmenter) {
-    const { outChannels, ...rest } = model.net.config;
+    const { outChannels, ...rest } = torchUNetConfig(model.net.config, 'UNetSegmenter');
     void outChannels;
     return { architecture: 'UNetSegmenter', config: { ...rest, numClasses: model.numClasses } };
   }
-  if (model instanceof UNet) return { architecture: 'UNet', config: { ...model.config } };
+  if (model instanceof UNet) return { architecture: 'UNet', config: torchUNetConfig(model.config, 'UNet') };
   if (model instanceof VAE) return { architecture: 'VAE', config: { ...model.config } };
   if (model instanceof DCGAN) return { architecture: 'DCGAN', config: { ...model.config } };
   if (model instanceof DCGANGenerator) {
@@ -218,11 +234,11 @@ export function buildFromTorchExportConfig(meta: TorchExportConfig): TorchExport
   const c = meta.config;
   switch (meta.architecture) {
     case 'UNetSegmenter':
-      return new UNetSegmenter(c as unknown as UNetSegmenterOptions);
+      return UNetSegmenter.fromConfig(c);
     case 'UNet':
-      return new UNet(c as unknown as UNetOptions);
+      return new UNet(readConfig(c, UNET_SCHEMA, 'UNet config'));
     case 'VAE':
-      return new VAE(c as unknown as VAEOptions);
+      return VAE.fromConfig(c);
     case 'DCGAN':
       return new DCGAN(c as DCGANOptions);
     case 'DCGANGenerator':
@@ -230,9 +246,9 @@ export function buildFromTorchExportConfig(meta: TorchExportConfig): TorchExport
     case 'DCGANDiscriminator':
       return new DCGANDiscriminator({ ...(c as DCGANDiscriminatorOptions), imageSize: (c.imageSize ?? undefined) as [number, number] | undefined });
     case 'DDPM':
-      return new DDPM(c as unknown as DDPMOptions);
+      return DDPM.fromConfig(c);
     case 'DiffusionUNet':
-      return new DiffusionUNet(c as unknown as DiffusionUNetOptions);
+      return new DiffusionUNet(readConfig(c, DIFFUSION_UNET_SCHEMA, 'DiffusionUNet config'));
     case 'MonaiBasicUNet':
       return new MonaiBasicUNet(c as MonaiBasicUNetOptions);
     default:

@@ -5,7 +5,7 @@ import { Conv2d } from './conv2d.js';
 import { Conv3d } from './conv3d.js';
 import { Dropout } from './dropout.js';
 import { Identity } from './identity.js';
-import { createActivation, createNorm, type ActivationKind, type NormKind } from './factories.js';
+import { createActivation, createNorm, type ActivationKind, type BatchNormSettings, type NormKind } from './factories.js';
 
 /** Options of {@link ConvNormAct}. */
 export interface ConvNormActOptions {
@@ -29,6 +29,8 @@ export interface ConvNormActOptions {
   seed?: SeedLike;
   /** 2 (default): Conv2d on NHWC images; 3: Conv3d and 3-D norms on NDHWC volumes. */
   spatialDims?: 2 | 3;
+  /** Momentum and eps of the BatchNorm (`norm: 'batch'`). Default PyTorch's: 0.1 and 1e-5. */
+  batchNorm?: BatchNormSettings;
 }
 
 /**
@@ -60,7 +62,7 @@ export class ConvNormAct extends Module<tf.Tensor, tf.Tensor> {
     };
     const three = options.spatialDims === 3;
     this.conv = this.registerModule('conv', three ? new Conv3d(inChannels, outChannels, k, convOptions) : new Conv2d(inChannels, outChannels, k, convOptions));
-    this.norm = this.registerModule('norm', createNorm(norm, outChannels, { groups: options.groups, spatialDims: options.spatialDims }));
+    this.norm = this.registerModule('norm', createNorm(norm, outChannels, { groups: options.groups, spatialDims: options.spatialDims, batchNorm: options.batchNorm }));
     this.act = this.registerModule('act', createActivation(options.activation ?? 'relu', { negativeSlope: options.negativeSlope }));
     this.drop = options.dropout ? this.registerModule('drop', new Dropout(options.dropout, { seed: options.seed })) : null;
   }

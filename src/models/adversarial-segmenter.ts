@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
 import { variableGrads, variableGradsWithAux } from '../core/gradients.js';
-import { Module } from '../core/module.js';
 import { toGenerator } from '../core/random.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
-import { loadModelAs, saveModel } from '../io/saved-model.js';
+import { readConfig, type ConfigError } from '../io/config-schema.js';
+import { SavableModel } from '../io/savable-model.js';
+import { loadModelAs } from '../io/saved-model.js';
 import type { NormKind } from '../layers/factories.js';
 import { discriminatorLoss, generatorLoss, type AdversarialLossType } from '../losses/adversarial.js';
 import type { LossFn } from '../losses/loss-fn.js';
@@ -19,6 +20,7 @@ import { DCGANDiscriminator } from './dcgan/networks.js';
 import { discriminatorSpec, forwardKeepingBuffers, splitBatch } from './gan-internal.js';
 import { scaledMaskTarget } from './scaled-mask-target.js';
 import { evaluateSegmentation, type SegmentationMetricName } from './segmentation-eval.js';
+import { ADVERSARIAL_SEGMENTER_SCHEMA } from './config-schemas.js';
 import { UNetSegmenter, type PredictOptions, type UNetSegmenterOptions } from './unet-segmenter.js';
 
 /** Options of {@link AdversarialSegmenter}: the {@link UNetSegmenter} options plus the discriminator's. */
@@ -98,7 +100,10 @@ export interface AdversarialSegmenterFitOptions extends FitOptions, OptimizerOpt
  * console.log(await model.evaluate(val, ['dice', 'precision', 'hd95']));
  * ```
  */
-export class AdversarialSegmenter extends Module<tf.Tensor, tf.Tensor> {
+export class AdversarialSegmenter extends SavableModel<tf.Tensor, tf.Tensor> {
+  /** The name saves record (see {@link SavableModel}). */
+  static override readonly modelName: string = 'AdversarialSegmenter';
+
   /** The U-Net segmenter (the GAN's generator). */
   readonly segmenter: UNetSegmenter;
   /** The patch discriminator on (image, mask probabilities) pairs. */
@@ -227,14 +232,14 @@ export class AdversarialSegmenter extends Module<tf.Tensor, tf.Tensor> {
     });
   }
 
-  /** Saves config and weights (segmenter and discriminator) to a directory or a tfjs IO URL. */
-  async save(target: string): Promise<void> {
-    await saveModel(this, target, { className: 'AdversarialSegmenter', config: { ...this.config } });
-  }
-
   /** Loads a model written by {@link AdversarialSegmenter.save}. */
   static async load(source: string): Promise<AdversarialSegmenter> {
-    return loadModelAs(source, 'AdversarialSegmenter', (config) => new AdversarialSegmenter(config as unknown as AdversarialSegmenterOptions));
+    return loadModelAs(source, AdversarialSegmenter.modelName, AdversarialSegmenter);
+  }
+
+  /** Builds an untrained AdversarialSegmenter from a saved config, checked field by field ({@link ConfigError} names a wrong one). */
+  static fromConfig(config: Record<string, unknown>): AdversarialSegmenter {
+    return new AdversarialSegmenter(readConfig(config, ADVERSARIAL_SEGMENTER_SCHEMA, 'AdversarialSegmenter config'));
   }
 
   override extraRepr(): string {

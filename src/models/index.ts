@@ -14,3 +14,4 @@ export * from './dcgan/init.js';
 export * from './dcgan/networks.js';
 export * from './dcgan/dcgan.js';
 export * from './adversarial-segmenter.js';
+export * from './registry.js';

@@ -6,7 +6,9 @@ import { Generator, toGenerator, type SeedLike } from '../core/random.js';
 import { DataLoader } from '../data/data-loader.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
-import { loadModelAs, saveModel } from '../io/saved-model.js';
+import { readConfig } from '../io/config-schema.js';
+import { SavableModel } from '../io/savable-model.js';
+import { loadModelAs } from '../io/saved-model.js';
 import { Dropout } from '../layers/dropout.js';
 import { createActivation, type ActivationKind } from '../layers/factories.js';
 import { Linear } from '../layers/linear.js';
@@ -20,6 +22,7 @@ import type { FitOptions, OptimizerOptions } from '../train/fit-options.js';
 import type { TrainResult } from '../train/train-loop.js';
 import { positiveNumber } from '../train/validate.js';
 import { isDataset, toLoader, withEval } from './vae-common.js';
+import { SAVED_LATENT_CLASSIFIER_SCHEMA } from './config-schemas.js';
 import { VAE, type VAEConfig } from './vae.js';
 
 /** Options of {@link LatentClassifier}. */
@@ -120,7 +123,10 @@ function nanMean(xs: number[]): number {
  * console.log(await clf.evaluate(testSlices));  // { rocAuc, sensitivity, specificity, accuracy }
  * ```
  */
-export class LatentClassifier extends Module<tf.Tensor, tf.Tensor> {
+export class LatentClassifier extends SavableModel<tf.Tensor, tf.Tensor> {
+  /** The name saves record (see {@link SavableModel}). */
+  static override readonly modelName: string = 'LatentClassifier';
+
   /** The VAE whose encoder provides the features. */
   readonly vae: VAE;
   /** The MLP from μ `[B, latentDim]` to logits. */
@@ -399,20 +405,30 @@ export class LatentClassifier extends Module<tf.Tensor, tf.Tensor> {
   }
 
   /**
-   * Saves the classifier and its whole VAE (config and weights, decoder included) in one directory
-   * (or tfjs IO URL); {@link LatentClassifier.load} rebuilds both.
+   * What {@link LatentClassifier.save} records: the classifier's config and its whole VAE's, so
+   * that `load` rebuilds both (the VAE's decoder included, so a loaded classifier's VAE still
+   * reconstructs).
    */
-  async save(target: string): Promise<void> {
+  protected override savedConfig(): Record<string, unknown> {
     const config: SavedLatentClassifier = { vae: this.vae.config, classifier: this.config };
-    await saveModel(this, target, { className: 'LatentClassifier', config: { ...config } });
+    return { ...config };
   }
 
   /** Loads a classifier (with its VAE) written by {@link LatentClassifier.save}. */
   static async load(source: string): Promise<LatentClassifier> {
-    return loadModelAs(source, 'LatentClassifier', (config) => {
-      const saved = config as unknown as SavedLatentClassifier;
-      return new LatentClassifier(new VAE(saved.vae), saved.classifier);
-    });
+    return loadModelAs(source, LatentClassifier.modelName, LatentClassifier);
+  }
+
+  /** Builds an untrained classifier and its VAE from a saved config (`{ vae, classifier }`), checked field by field. */
+  static fromConfig(config: Record<string, unknown>): LatentClassifier {
+    const saved = readConfig(config, SAVED_LATENT_CLASSIFIER_SCHEMA, 'LatentClassifier config');
+    const vae = new VAE(saved.vae);
+    try {
+      return new LatentClassifier(vae, saved.classifier);
+    } catch (err) {
+      vae.dispose();
+      throw err;
+    }
   }
 
   override extraRepr(): string {

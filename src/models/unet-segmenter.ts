@@ -6,7 +6,9 @@ import { assertRank } from '../core/shape.js';
 import type { Dataset } from '../data/dataset.js';
 import { checkIntensityNormalization, normalizeImages, type IntensityNormalization } from '../data/transforms/image-normalization.js';
 import type { Sample } from '../data/sample.js';
-import { loadModelAs, saveModel } from '../io/saved-model.js';
+import { readConfig, type ConfigError } from '../io/config-schema.js';
+import { SavableModel } from '../io/savable-model.js';
+import { loadModelAs } from '../io/saved-model.js';
 import { diceCELoss } from '../losses/dice-ce.js';
 import type { LossFn } from '../losses/loss-fn.js';
 import { runFit, type FitData } from '../train/fit.js';
@@ -16,6 +18,7 @@ import { positiveInt, positiveIntList } from '../train/validate.js';
 import { checkMaskClasses, requireMask } from './fit-checks.js';
 import { evaluateSegmentation, type SegmentationMetricName } from './segmentation-eval.js';
 import { slidingWindowInference, type SlidingWindowOptions } from '../inferers/sliding-window.js';
+import { UNET_SEGMENTER_SCHEMA } from './config-schemas.js';
 import { UNet, type UNetOptions } from './unet.js';
 
 /** Options of {@link UNetSegmenter}: the {@link UNet} options, with `numClasses` in place of `outChannels`. */
@@ -76,7 +79,10 @@ export interface PredictOptions {
  * await model.save('models/brain-unet');
  * ```
  */
-export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
+export class UNetSegmenter extends SavableModel<tf.Tensor, tf.Tensor> {
+  /** The name saves record (see {@link SavableModel}). */
+  static override readonly modelName: string = 'UNetSegmenter';
+
   /** The network, producing logits `[B, H, W, numClasses]`. */
   readonly net: UNet;
   /** Number of classes (see {@link UNetSegmenterOptions.numClasses}). */
@@ -231,13 +237,13 @@ export class UNetSegmenter extends Module<tf.Tensor, tf.Tensor> {
     });
   }
 
-  /** Saves config and weights (see {@link saveModel}) to a directory or a tfjs IO URL. */
-  async save(target: string): Promise<void> {
-    await saveModel(this, target, { className: 'UNetSegmenter', config: { ...this.config } });
-  }
-
   /** Loads a model written by {@link UNetSegmenter.save}. */
   static async load(source: string): Promise<UNetSegmenter> {
-    return loadModelAs(source, 'UNetSegmenter', (config) => new UNetSegmenter(config as unknown as UNetSegmenterOptions));
+    return loadModelAs(source, UNetSegmenter.modelName, UNetSegmenter);
+  }
+
+  /** Builds an untrained UNetSegmenter from a saved config, checked field by field ({@link ConfigError} names a wrong one). */
+  static fromConfig(config: Record<string, unknown>): UNetSegmenter {
+    return new UNetSegmenter(readConfig(config, UNET_SEGMENTER_SCHEMA, 'UNetSegmenter config'));
   }
 }

@@ -9,7 +9,7 @@ import { ConvTranspose3d } from '../layers/conv-transpose3d.js';
 import { MaxPool3d } from '../layers/max-pool3d.js';
 import { ConvNormAct } from '../layers/conv-norm-act.js';
 import { ConvTranspose2d } from '../layers/conv-transpose2d.js';
-import type { ActivationKind, NormKind } from '../layers/factories.js';
+import type { ActivationKind, BatchNormSettings, NormKind } from '../layers/factories.js';
 import { MaxPool2d } from '../layers/max-pool2d.js';
 import { Sequential } from '../layers/sequential.js';
 import { Upsample } from '../layers/upsample.js';
@@ -45,6 +45,11 @@ export interface UNetOptions {
    * With `upsample: 'bilinear'` and 3 the resize is trilinear.
    */
   spatialDims?: 2 | 3;
+  /**
+   * Momentum and eps of every BatchNorm (`norm: 'batch'`), PyTorch's names and convention:
+   * `running = (1 − momentum)·running + momentum·batch`. Default `{ momentum: 0.1, eps: 1e-5 }`.
+   */
+  batchNorm?: BatchNormSettings;
 }
 
 /** Two {@link ConvNormAct} units, optionally with a residual connection around them. */
@@ -55,9 +60,9 @@ export class DoubleConv extends Module<tf.Tensor, tf.Tensor> {
   readonly skip: Conv2d | Conv3d | null;
   private readonly residual: boolean;
 
-  constructor(inChannels: number, outChannels: number, options: Pick<UNetOptions, 'norm' | 'groups' | 'activation' | 'dropout' | 'residual' | 'seed' | 'spatialDims'> = {}) {
+  constructor(inChannels: number, outChannels: number, options: Pick<UNetOptions, 'norm' | 'groups' | 'activation' | 'dropout' | 'residual' | 'seed' | 'spatialDims' | 'batchNorm'> = {}) {
     super();
-    const unit = { norm: options.norm, groups: options.groups, activation: options.activation, seed: options.seed, spatialDims: options.spatialDims };
+    const unit = { norm: options.norm, groups: options.groups, activation: options.activation, seed: options.seed, spatialDims: options.spatialDims, batchNorm: options.batchNorm };
     this.body = this.registerModule('body', new Sequential(
       new ConvNormAct(inChannels, outChannels, { ...unit, dropout: options.dropout }),
       new ConvNormAct(outChannels, outChannels, unit),
@@ -129,6 +134,7 @@ export class UNet extends Module<tf.Tensor, tf.Tensor> {
       dropout: options.dropout ?? 0,
       upsample: options.upsample ?? 'transpose',
       spatialDims: options.spatialDims ?? 2,
+      batchNorm: { momentum: options.batchNorm?.momentum === undefined ? 0.1 : options.batchNorm.momentum, eps: options.batchNorm?.eps ?? 1e-5 },
     };
     if (this.config.spatialDims !== 2 && this.config.spatialDims !== 3) {
       throw new ValueError(`UNet spatialDims must be 2 or 3, but got ${String(this.config.spatialDims)}.`);
@@ -137,7 +143,7 @@ export class UNet extends Module<tf.Tensor, tf.Tensor> {
     this.pool = three ? new MaxPool3d(2) : new MaxPool2d(2);
     const conv1 = (a: number, b: number, seed: SeedLike) => (three ? new Conv3d(a, b, 1, { seed }) : new Conv2d(a, b, 1, { seed }));
     const gen = toGenerator(options.seed);
-    const block = { norm: this.config.norm, groups: this.config.groups, activation: this.config.activation, residual: this.config.residual, dropout: this.config.dropout, seed: gen, spatialDims: this.config.spatialDims };
+    const block = { norm: this.config.norm, groups: this.config.groups, activation: this.config.activation, residual: this.config.residual, dropout: this.config.dropout, seed: gen, spatialDims: this.config.spatialDims, batchNorm: this.config.batchNorm };
     this.encoders = this.registerModule('encoders', new Sequential(
       ...channels.map((c, i) => new DoubleConv(i === 0 ? options.inChannels : channels[i - 1], c, block)),
     ));

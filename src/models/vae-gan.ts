@@ -5,7 +5,9 @@ import { Module } from '../core/module.js';
 import { Generator, toGenerator, type SeedLike } from '../core/random.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
-import { loadModelAs, saveModel } from '../io/saved-model.js';
+import { readConfig, type ConfigError } from '../io/config-schema.js';
+import { SavableModel } from '../io/savable-model.js';
+import { loadModelAs } from '../io/saved-model.js';
 import { ConvNormAct } from '../layers/conv-norm-act.js';
 import type { NormKind } from '../layers/factories.js';
 import { Flatten } from '../layers/flatten.js';
@@ -23,6 +25,7 @@ import { discriminatorSpec } from './gan-internal.js';
 import { balanceGates } from './vae-gan-balance.js';
 import { checkImages } from './vae-common.js';
 import { convLevelSizes } from './vae-networks.js';
+import { VAEGAN_SCHEMA } from './config-schemas.js';
 import { VAE, type VAEConfig, type VAEElboOptions, type VAEEvaluateOptions, type VAEMetrics, type VAEOptions, type VAEOutput, type VAESampleOptions } from './vae.js';
 
 /** Options of {@link VAEGANDiscriminator}. */
@@ -209,7 +212,10 @@ function resolveBalance(balance: boolean | VAEGANBalance | undefined): Required<
  * const samples = model.sample(64, { seed: 1 });   // [64, 28, 28, 1]
  * ```
  */
-export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
+export class VAEGAN extends SavableModel<tf.Tensor, VAEOutput> {
+  /** The name saves record (see {@link SavableModel}). */
+  static override readonly modelName: string = 'VAEGAN';
+
   /** The VAE (encoder, heads, decoder = generator). */
   readonly vae: VAE;
   /** The discriminator. */
@@ -395,14 +401,14 @@ export class VAEGAN extends Module<tf.Tensor, VAEOutput> {
     });
   }
 
-  /** Saves config and weights (VAE and discriminator) to a directory or a tfjs IO URL. */
-  async save(target: string): Promise<void> {
-    await saveModel(this, target, { className: 'VAEGAN', config: { ...this.config } });
-  }
-
   /** Loads a model written by {@link VAEGAN.save}. */
   static async load(source: string): Promise<VAEGAN> {
-    return loadModelAs(source, 'VAEGAN', (config) => new VAEGAN(config as unknown as VAEGANOptions));
+    return loadModelAs(source, VAEGAN.modelName, VAEGAN);
+  }
+
+  /** Builds an untrained VAEGAN from a saved config, checked field by field ({@link ConfigError} names a wrong one). */
+  static fromConfig(config: Record<string, unknown>): VAEGAN {
+    return new VAEGAN(readConfig(config, VAEGAN_SCHEMA, 'VAEGAN config'));
   }
 
   override extraRepr(): string {

@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
 import { variableGradsWithAux } from '../core/gradients.js';
-import { Module } from '../core/module.js';
 import { Generator, toGenerator, type SeedLike } from '../core/random.js';
 import { DataLoader } from '../data/data-loader.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
-import { loadModelAs, saveModel } from '../io/saved-model.js';
+import { readConfig, type ConfigError } from '../io/config-schema.js';
+import { SavableModel } from '../io/savable-model.js';
+import { loadModelAs } from '../io/saved-model.js';
 import type { ActivationKind, NormKind } from '../layers/factories.js';
 import { Linear } from '../layers/linear.js';
 import { GaussianReparameterization } from '../layers/reparameterization.js';
@@ -21,6 +22,7 @@ import type { StepContext } from '../train/types.js';
 import { nonNegativeNumber, oneOf, positiveInt } from '../train/validate.js';
 import { checkRange } from './fit-checks.js';
 import { checkImages, withEval } from './vae-common.js';
+import { VAE_SCHEMA } from './config-schemas.js';
 import { buildConvDecoder, buildConvEncoder, buildMlpDecoder, buildMlpEncoder, type VAENetworkSpec } from './vae-networks.js';
 
 /** Encoder/decoder family of a {@link VAE}. */
@@ -244,7 +246,10 @@ function resolveConfig(options: VAEOptions): VAEConfig {
  * const grid = vae.sample(64, { seed: 1 });               // [64, 28, 28, 1] probabilities
  * ```
  */
-export class VAE extends Module<tf.Tensor, VAEOutput> {
+export class VAE extends SavableModel<tf.Tensor, VAEOutput> {
+  /** The name saves record (see {@link SavableModel}). */
+  static override readonly modelName: string = 'VAE';
+
   /** Feature extractor; ends in a Flatten (`[B, features]`). */
   readonly encoder: Sequential;
   /** Head producing μ. */
@@ -539,14 +544,14 @@ export class VAE extends Module<tf.Tensor, VAEOutput> {
     );
   }
 
-  /** Saves config and weights (see {@link saveModel}) to a directory or a tfjs IO URL. */
-  async save(target: string): Promise<void> {
-    await saveModel(this, target, { className: 'VAE', config: { ...this.config } });
-  }
-
   /** Loads a model written by {@link VAE.save}. */
   static async load(source: string): Promise<VAE> {
-    return loadModelAs(source, 'VAE', (config) => new VAE(config as unknown as VAEOptions));
+    return loadModelAs(source, VAE.modelName, VAE);
+  }
+
+  /** Builds an untrained VAE from a saved config, checked field by field ({@link ConfigError} names a wrong one). */
+  static fromConfig(config: Record<string, unknown>): VAE {
+    return new VAE(readConfig(config, VAE_SCHEMA, 'VAE config'));
   }
 
   override extraRepr(): string {

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../../core/errors.js';
 import { variableGrads, variableGradsWithAux } from '../../core/gradients.js';
-import { Module } from '../../core/module.js';
 import { Generator, toGenerator, type SeedLike } from '../../core/random.js';
 import type { Batch } from '../../data/sample.js';
-import { loadModelAs, saveModel } from '../../io/saved-model.js';
+import { readConfig, type ConfigError } from '../../io/config-schema.js';
+import { SavableModel } from '../../io/savable-model.js';
+import { loadModelAs } from '../../io/saved-model.js';
 import type { NormKind } from '../../layers/factories.js';
 import { discriminatorLoss, generatorLoss, type AdversarialLossType } from '../../losses/adversarial.js';
 import type { Callback } from '../../train/callbacks.js';
@@ -15,6 +16,7 @@ import type { StepLogs } from '../../train/types.js';
 import { positiveInt } from '../../train/validate.js';
 import { discriminatorSpec, forwardKeepingBuffers, splitBatch } from '../gan-internal.js';
 import { checkImages } from '../vae-common.js';
+import { DCGAN_SCHEMA } from '../config-schemas.js';
 import { DCGANDiscriminator, DCGANGenerator, type DCGANImageSize } from './networks.js';
 
 /** Options of {@link DCGAN}. */
@@ -113,7 +115,10 @@ export interface DCGANSampleOptions {
  * const samples = gan.sample(64, { seed: 1 });   // [64, 28, 28, 1] in [−1, 1]
  * ```
  */
-export class DCGAN extends Module<tf.Tensor, tf.Tensor> {
+export class DCGAN extends SavableModel<tf.Tensor, tf.Tensor> {
+  /** The name saves record (see {@link SavableModel}). */
+  static override readonly modelName: string = 'DCGAN';
+
   /** The generator network (z → image). */
   readonly generator: DCGANGenerator;
   /** The discriminator network (image → logit). */
@@ -271,14 +276,14 @@ export class DCGAN extends Module<tf.Tensor, tf.Tensor> {
     }
   }
 
-  /** Saves config and weights (both networks) to a directory or a tfjs IO URL. */
-  async save(target: string): Promise<void> {
-    await saveModel(this, target, { className: 'DCGAN', config: { ...this.config } });
-  }
-
   /** Loads a model written by {@link DCGAN.save}. */
   static async load(source: string): Promise<DCGAN> {
-    return loadModelAs(source, 'DCGAN', (config) => new DCGAN(config as unknown as DCGANOptions));
+    return loadModelAs(source, DCGAN.modelName, DCGAN);
+  }
+
+  /** Builds an untrained DCGAN from a saved config, checked field by field ({@link ConfigError} names a wrong one). */
+  static fromConfig(config: Record<string, unknown>): DCGAN {
+    return new DCGAN(readConfig(config, DCGAN_SCHEMA, 'DCGAN config'));
   }
 
   override extraRepr(): string {

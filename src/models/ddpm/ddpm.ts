@@ -7,7 +7,9 @@ import { assertFloat, assertRank, formatShape } from '../../core/shape.js';
 import { DataLoader } from '../../data/data-loader.js';
 import type { Dataset } from '../../data/dataset.js';
 import type { Batch, Sample } from '../../data/sample.js';
-import { loadModelAs, saveModel } from '../../io/saved-model.js';
+import { readConfig, type ConfigError } from '../../io/config-schema.js';
+import { SavableModel } from '../../io/savable-model.js';
+import { loadModelAs, type ModelLoadContext } from '../../io/saved-model.js';
 import { BETA_SCHEDULE_NAMES, type BetaScheduleName } from '../../schedules/beta-schedules.js';
 import { DDIMScheduler } from '../../schedules/ddim-scheduler.js';
 import { DDPMScheduler, type DDPMSchedulerConfig } from '../../schedules/ddpm-scheduler.js';
@@ -22,6 +24,7 @@ import type { Logs } from '../../train/types.js';
 import { numberInRange } from '../../train/validate.js';
 import { DiffusionUNet, type DiffusionUNetConfig, type DiffusionUNetInput, type DiffusionUNetOptions, type PerSampleValues } from './diffusion-unet.js';
 import { classLabelTensor } from './internal.js';
+import { DDPM_SCHEMA } from '../config-schemas.js';
 import { diffusionSample, fromDiffusionRange, toDiffusionRange, type DataRange, type SamplingProgress } from './sampling.js';
 
 /** β schedules a {@link DDPM} accepts: diffusers' names, plus `'cosine'` as an alias of `'squaredcos_cap_v2'`. */
@@ -167,7 +170,10 @@ export interface DDPMSampleOptions {
  * await ddpm.save('models/mri-ddpm');
  * ```
  */
-export class DDPM extends Module<DiffusionUNetInput, tf.Tensor4D> {
+export class DDPM extends SavableModel<DiffusionUNetInput, tf.Tensor4D> {
+  /** The name saves record (see {@link SavableModel}). */
+  static override readonly modelName: string = 'DDPM';
+
   /** The noise-prediction network. */
   readonly unet: DiffusionUNet;
   /** The scheduler of the forward process used in training (stateless for `addNoise`). */
@@ -306,9 +312,10 @@ export class DDPM extends Module<DiffusionUNetInput, tf.Tensor4D> {
         const x0 = toDiffusionRange(batch.image, this.options.dataRange);
         let result: { value: tf.Scalar; grads: Record<string, tf.Tensor> };
         try {
-          result = variableGrads(() => this.trainingLoss(x0, { seed: ctx.generator, classLabels }), params);
+          // The labels stay on the device: the network checks them with a deferred check.
+          result = variableGrads(() => this.trainingLoss(x0, { seed: ctx.generator, classLabels: classLabels ?? undefined }), params);
         } finally {
-          x0.dispose();
+          tf.dispose([x0, ...(classLabels ? [classLabels] : [])]);
         }
         ctx.update('optimizer', result.grads);
         ema?.update();
@@ -338,13 +345,20 @@ export class DDPM extends Module<DiffusionUNetInput, tf.Tensor4D> {
     return { loss: sum / Math.max(n, 1) };
   }
 
-  private batchLabels(batch: Batch, generator: Generator, dropP: number): number[] | undefined {
-    if (!this.unet.isConditional) return undefined;
+  /**
+   * A training batch's class labels as a `[B]` tensor the caller owns (null for an unconditional
+   * model), with class dropout: one draw per label from `generator` (host-side, so nothing is read
+   * back), and −1 where it falls below `dropP`. Their values are checked by the network.
+   */
+  private batchLabels(batch: Batch, generator: Generator, dropP: number): tf.Tensor | null {
+    if (!this.unet.isConditional) return null;
     if (batch.label === undefined) {
       throw new ValueError('This DDPM is class-conditional (numClassEmbeds is set): its training samples need a label.');
     }
-    const labels = Array.from(batch.label.dataSync());
-    return dropP > 0 ? labels.map((l) => (generator.random() < dropP ? -1 : l)) : labels;
+    const label = batch.label;
+    if (!(dropP > 0)) return tf.reshape(label, [-1]);
+    const drop = Array.from({ length: label.size }, () => generator.random() < dropP);
+    return tf.tidy(() => tf.where(tf.tensor1d(drop, 'bool'), tf.fill([label.size], -1, label.dtype), tf.reshape(label, [-1])));
   }
 
   /**
@@ -437,18 +451,19 @@ export class DDPM extends Module<DiffusionUNetInput, tf.Tensor4D> {
     return `T=${c.numTrainTimesteps}, betaSchedule=${c.betaSchedule}, predictionType=${c.predictionType}${this.emaModel ? ', ema' : ''}`;
   }
 
-  /** Saves config, weights and EMA weights (see {@link saveModel}) to a directory or a tfjs IO URL. */
-  async save(target: string): Promise<void> {
-    await saveModel(this, target, { className: 'DDPM', config: { ...this.config } });
-  }
-
   /** Loads a model written by {@link DDPM.save}, EMA included. */
   static async load(source: string): Promise<DDPM> {
-    return loadModelAs(source, 'DDPM', (config, weights) => {
-      const model = new DDPM(config as unknown as DDPMOptions);
-      if (Object.keys(weights).some((k) => k.startsWith('ema.'))) model.enableEma();
-      return model;
-    });
+    return loadModelAs(source, DDPM.modelName, DDPM);
+  }
+
+  /**
+   * Builds an untrained DDPM from a saved config, checked field by field ({@link ConfigError} names
+   * a wrong one), with an EMA copy when the saved weights hold one (`ema.*`).
+   */
+  static fromConfig(config: Record<string, unknown>, context?: ModelLoadContext): DDPM {
+    const model = new DDPM(readConfig(config, DDPM_SCHEMA, 'DDPM config'));
+    if (context?.weightNames.some((k) => k.startsWith('ema.'))) model.enableEma();
+    return model;
   }
 }
 
