@@ -1,0 +1,54 @@
+// Intensity changes a brain model meets outside its training data, as sample transforms: the fixed
+// test shifts of the robustness measurement, and the random training augmentation of the main
+// example (gamma, noise and a smooth bias field; MONAI's RandAdjustContrast, RandGaussianNoise
+// and, in spirit, RandBiasField).
+import { Generator, adjustGamma, compose, gaussianNoise, randomGamma, type Sample, type Transform } from '../src/index.js';
+
+/** Multiplies the image by `1 + amplitude·sin(2π(fx·c/W + fy·r/H) + phase)`: a smooth, slowly varying coil sensitivity. */
+export function sineBiasField(amplitude: number, fx = 1, fy = 0, phase = 0): Transform {
+  return (s: Sample) => {
+    const [h, w, c] = s.image.shape;
+    const out = new Float32Array(s.image.data.length);
+    for (let r = 0; r < h; r++) {
+      for (let col = 0; col < w; col++) {
+        const f = 1 + amplitude * Math.sin(2 * Math.PI * ((fx * col) / w + (fy * r) / h) + phase);
+        for (let k = 0; k < c; k++) {
+          const i = (r * w + col) * c + k;
+          out[i] = s.image.data[i] * f;
+        }
+      }
+    }
+    return { ...s, image: { data: out, shape: s.image.shape } };
+  };
+}
+
+/** Multiplies the image by a constant (e.g. 255: a [0, 1] image exported as 8-bit). */
+export function gain(k: number): Transform {
+  return (s: Sample) => ({ ...s, image: { data: Float32Array.from(s.image.data, (v) => v * k), shape: s.image.shape } });
+}
+
+/** The fixed test shifts of the robustness measurement, by name (the identity first). */
+export function testShifts(seed: number): Record<string, Transform> {
+  return {
+    clean: (s) => s,
+    'gamma 1.6': adjustGamma({ gamma: 1.6 }),
+    'gamma 0.6': adjustGamma({ gamma: 0.6 }),
+    'noise σ 0.05': gaussianNoise({ prob: 1, std: 0.05, seed }),
+    'bias 1 + 0.3·sin': sineBiasField(0.3, 1, 0),
+    '×255': gain(255),
+  };
+}
+
+/**
+ * The training augmentation: gamma in [0.5, 2] (p 0.5), Gaussian noise σ 0.05 (p 0.3) and a bias
+ * field of amplitude up to 0.3 with a random direction and phase (p 0.5). Seeded.
+ */
+export function intensityAugmentation(seed: number): Transform {
+  const g = new Generator(seed);
+  const bias: Transform = (s) => {
+    if (g.random() >= 0.5) return s;
+    const angle = 2 * Math.PI * g.random();
+    return sineBiasField(0.3 * g.random(), Math.cos(angle), Math.sin(angle), 2 * Math.PI * g.random())(s);
+  };
+  return compose([randomGamma({ prob: 0.5, gamma: [0.5, 2], seed: seed + 1 }), gaussianNoise({ prob: 0.3, std: 0.05, seed: seed + 2 }), bias]);
+}
