@@ -123,10 +123,22 @@ export function checkData(loss: string, checks: readonly DataCheck[]): void {
   });
 }
 
-/** Receives a data check's flag (a scalar, nonzero when the check failed) and its message. */
-export type DeferredCheckSink = (flag: tf.Tensor, message: string) => void;
+/**
+ * Receives a data check's flag (a scalar, nonzero when the check failed) and its message (or a
+ * function making the message from the flag's value).
+ */
+export type DeferredCheckSink = (flag: tf.Tensor, message: string | ((flagValue: number) => string)) => void;
 
 let deferredSink: DeferredCheckSink | null = null;
+
+/**
+ * The sink of the enclosing {@link withDeferredLossChecks} (a training step's), or null outside
+ * one. Other input checks (e.g. class labels) queue their device-side flags here instead of reading
+ * the inputs back when a step is running.
+ */
+export function activeDeferredCheckSink(): DeferredCheckSink | null {
+  return deferredSink;
+}
 
 /**
  * Runs `fn` with the losses' data checks queued to `sink` instead of read back at once: each

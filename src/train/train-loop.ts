@@ -9,7 +9,7 @@ import type { CheckpointTarget } from './checkpoint.js';
 import { CheckpointManager } from './checkpoint-manager.js';
 import { allFinite, guardedVariables, nonFiniteNames } from './finite-guard.js';
 import type { CheckpointOptions, ProgressLogOptions } from './fit-options.js';
-import type { EpochRecord, Logs, Progress, StepLogs, TrainStep } from './types.js';
+import type { CheckMessage, EpochRecord, Logs, Progress, StepLogs, TrainStep } from './types.js';
 import { nonNegativeInt, positiveInt } from './validate.js';
 
 export type { CheckpointOptions } from './fit-options.js';
@@ -82,7 +82,7 @@ interface PendingStep {
   batchIndex: number;
   globalStep: number;
   logs: StepLogs;
-  checks: Array<{ flag: tf.Tensor; message: string }>;
+  checks: Array<{ flag: tf.Tensor; message: CheckMessage }>;
   finite: tf.Scalar | null;
 }
 
@@ -233,7 +233,10 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainR
           for (const p of batch) {
             const where = `epoch ${p.epoch + 1}, batch ${p.batchIndex + 1} (global step ${p.globalStep + 1})`;
             const good = lastGood() ? `The last good checkpoint is ${lastGood()}. ` : '';
-            for (const c of p.checks) if (read.get(c.flag) !== 0) throw new ValueError(`${c.message} (found at ${where})`);
+            for (const c of p.checks) {
+              const value = read.get(c.flag) as number;
+              if (value !== 0) throw new ValueError(`${typeof c.message === 'function' ? c.message(value) : c.message} (found at ${where})`);
+            }
             const logs: Logs = {};
             for (const [k, v] of Object.entries(p.logs)) {
               const value = v instanceof tf.Tensor ? (read.get(v) as number) : v;
@@ -282,7 +285,7 @@ export async function trainLoop<B>(options: TrainLoopOptions<B>): Promise<TrainR
           batchIndex: issued,
           globalStep,
           generator,
-          check: (flag: tf.Tensor, message: string) => void checks.push({ flag, message }),
+          check: (flag: tf.Tensor, message: CheckMessage) => void checks.push({ flag, message }),
         };
         let logs: StepLogs;
         try {

@@ -4,6 +4,9 @@ import type { Generator } from '../core/random.js';
 /** Scalar values a step or a validation pass reports, by name (e.g. `{ loss: 0.12, dice: 0.93 }`). */
 export type Logs = Record<string, number>;
 
+/** The message of a failed device-side input check: text, or text made from the flag's value. */
+export type CheckMessage = string | ((flagValue: number) => string);
+
 /** What a training step is told about where the run is. */
 export interface StepContext {
   /** 0-based epoch. */
@@ -17,9 +20,11 @@ export interface StepContext {
   /**
    * Queues a check of the inputs that runs on the device: `flag` is a scalar (bool or number) that
    * is nonzero when the batch is bad. The loop reads it with the step's logs (asynchronously) and
-   * stops with a ValueError carrying `message` and the step. The loop takes ownership of `flag`.
+   * stops with a ValueError carrying `message` and the step. `message` may be a function of the
+   * flag's value (so a flag can carry the offending value into the message). The loop takes
+   * ownership of `flag`.
    */
-  check(flag: tf.Tensor, message: string): void;
+  check(flag: tf.Tensor, message: CheckMessage): void;
 }
 
 /**

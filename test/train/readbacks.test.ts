@@ -102,4 +102,15 @@ describe('training steps read nothing back synchronously (wasm)', () => {
     expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, callbacks: [cb] }))).toBe(0);
     m.dispose();
   });
+
+  it('DDPM class-conditional (labels checked on the device), with class dropout, Min-SNR, v-prediction, no EMA', async () => {
+    const base = { inChannels: 1, channels: [4, 8], layersPerBlock: 1, numTrainTimesteps: 20, sampleSize: 8, normNumGroups: 4, numClassEmbeds: 2, seed: 0 };
+    const m = new DDPM(base);
+    expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, callbacks: [cb] }))).toBe(0);
+    expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, classDropoutProb: 0.5, clipGradNorm: null, callbacks: [cb] }))).toBe(0);
+    m.dispose();
+    const v = new DDPM({ ...base, minSnrGamma: 5, predictionType: 'v_prediction' });
+    expect(await syncReadsPerStep((cb, o) => v.fit(data, { ...o, emaDecay: null, emaWarmup: true, classDropoutProb: 0.1, callbacks: [cb] }))).toBe(0);
+    v.dispose();
+  });
 });
