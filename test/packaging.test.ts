@@ -14,8 +14,9 @@ function run(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_loglevel: 'error' } });
 }
 
-// The minutes-long pack and install run asynchronously: a synchronous child blocks the worker's
-// event loop, and vitest's RPC to the worker times out ("Timeout calling onTaskUpdate").
+// The pack, the install and the checks (a tsc run takes ~40 s on a loaded machine) run
+// asynchronously: a synchronous child blocks the worker's event loop, and vitest's RPC to the
+// worker times out ("Timeout calling onTaskUpdate").
 async function runAsync(cmd: string, args: string[], cwd: string): Promise<string> {
   const { stdout } = await promisify(execFile)(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, npm_config_loglevel: 'error' } });
   return stdout;
@@ -42,14 +43,14 @@ beforeAll(async () => {
   run('mkdir', ['-p', app], work);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
   await runAsync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, 'typescript@5.9.3', '@types/node@20'], app);
-}, 300_000);
+}, 900_000);
 
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('the packed tarball', () => {
-  it('loads with import (ESM) and computes a gradient on wasm', () => {
+  it('loads with import (ESM) and computes a gradient on wasm', async () => {
     const app = join(work, 'app');
     writeFileSync(join(app, 'esm.mjs'), `
       import * as tf from '@tensorflow/tfjs-core';
@@ -59,10 +60,10 @@ describe('the packed tarball', () => {
       const g = tf.grad((x) => tf.sum(tf.square(x)));
       console.log(tf.getBackend(), Array.from(g(tf.tensor([1, 2])).dataSync()).join(','));
     `);
-    expect(run('node', ['esm.mjs'], app).trim().split('\n').pop()).toBe('wasm 2,4');
+    expect((await runAsync('node', ['esm.mjs'], app)).trim().split('\n').pop()).toBe('wasm 2,4');
   });
 
-  it('loads with require (CJS)', () => {
+  it('loads with require (CJS)', async () => {
     const app = join(work, 'app');
     writeFileSync(join(app, 'cjs.cjs'), `
       const medvae = require('medvae');
@@ -70,12 +71,12 @@ describe('the packed tarball', () => {
       for (const n of ${JSON.stringify(names)}) if (!(n in medvae)) throw new Error('missing export ' + n);
       medvae.useBackend('cpu').then(() => console.log(tf.getBackend()));
     `);
-    expect(run('node', ['cjs.cjs'], app).trim().split('\n').pop()).toBe('cpu');
+    expect((await runAsync('node', ['cjs.cjs'], app)).trim().split('\n').pop()).toBe('cpu');
   });
 
-  it('installs the medvae command', () => {
+  it('installs the medvae command', async () => {
     const app = join(work, 'app');
-    const out = run(join(app, 'node_modules', '.bin', 'medvae'), ['--help'], app);
+    const out = await runAsync(join(app, 'node_modules', '.bin', 'medvae'), ['--help'], app);
     expect(out).toMatch(/info FILE/);
     expect(out).toMatch(/segment IN/);
   });
@@ -83,7 +84,7 @@ describe('the packed tarball', () => {
   // Each subpath exports what it should, and every one of its names is the root's very object: the
   // entries share code through chunks, so classes are not duplicated (instanceof holds across
   // entries) and module state (active backend, registered kernels) is one.
-  it.each(['esm', 'cjs'] as const)('subpath entries resolve and share objects with the root (%s)', (kind) => {
+  it.each(['esm', 'cjs'] as const)('subpath entries resolve and share objects with the root (%s)', async (kind) => {
     const app = join(work, 'app');
     const load = kind === 'esm'
       ? `import * as root from 'medvae';\n` + Object.keys(subpaths).map((a) => `import * as ${a} from 'medvae/${a}';`).join('\n')
@@ -105,11 +106,11 @@ describe('the packed tarball', () => {
     `;
     const file = kind === 'esm' ? 'subpaths.mjs' : 'subpaths.cjs';
     writeFileSync(join(app, file), load + body);
-    const out = run('node', [file], app).trim().split('\n').pop() ?? '';
+    const out = (await runAsync('node', [file], app)).trim().split('\n').pop() ?? '';
     for (const area of Object.keys(subpaths)) expect(out).toMatch(new RegExp(`${area}:[1-9]`));
   });
 
-  it('types a subpath import as the root type (ESM and CJS)', () => {
+  it('types a subpath import as the root type (ESM and CJS)', async () => {
     const app = join(work, 'app');
     // UNetSegmenter has private members, so the two annotations agree only if both name the same
     // declaration (a duplicated .d.ts class would be a different, incompatible type).
@@ -121,11 +122,11 @@ describe('the packed tarball', () => {
     writeFileSync(join(app, 'subpaths-check.mts'), src);
     writeFileSync(join(app, 'subpaths-check.cts'), src);
     const tsc = join(app, 'node_modules', 'typescript', 'bin', 'tsc');
-    const out = run('node', [tsc, '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--skipLibCheck', 'subpaths-check.mts', 'subpaths-check.cts'], app);
+    const out = await runAsync('node', [tsc, '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--skipLibCheck', 'subpaths-check.mts', 'subpaths-check.cts'], app);
     expect(out).toBe('');
   });
 
-  it('resolves its types for ESM and CJS consumers', () => {
+  it('resolves its types for ESM and CJS consumers', async () => {
     const app = join(work, 'app');
     const src = `import { Module, useBackend, Generator, UNetSegmenter } from 'medvae';\n` +
       `const g: Generator = new Generator(1);\nconst p: Promise<string> = useBackend('cpu');\n` +
@@ -133,7 +134,7 @@ describe('the packed tarball', () => {
     writeFileSync(join(app, 'check.mts'), src);
     writeFileSync(join(app, 'check.cts'), src);
     const tsc = join(app, 'node_modules', 'typescript', 'bin', 'tsc');
-    const out = run('node', [tsc, '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--skipLibCheck', 'check.mts', 'check.cts'], app);
+    const out = await runAsync('node', [tsc, '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--skipLibCheck', 'check.mts', 'check.cts'], app);
     expect(out).toBe('');
   });
 });
