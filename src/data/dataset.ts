@@ -15,7 +15,11 @@ export interface Dataset<T> {
   get(index: number): T | Promise<T>;
 }
 
-/** True when `x` is a promise (or any thenable), so sync results can skip a microtask. */
+/**
+ * True when `x` is a promise (or any thenable), so sync results can skip a microtask.
+ *
+ * @internal
+ */
 export function isPromiseLike<T>(x: T | Promise<T>): x is Promise<T> {
   return typeof (x as { then?: unknown } | null)?.then === 'function';
 }

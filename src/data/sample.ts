@@ -73,17 +73,29 @@ export function imageArray(data: PixelArray, shape: readonly [number, number] | 
   return { data, shape: [h, w, c] };
 }
 
-/** The number of pixels times channels of an image shape. */
+/**
+ * The number of pixels times channels of an image shape.
+ *
+ * @internal
+ */
 export function imageSize(shape: readonly [number, number, number]): number {
   return shape[0] * shape[1] * shape[2];
 }
 
-/** The pixels of `img` as a Float32Array (the same array when it already is one). */
+/**
+ * The pixels of `img` as a Float32Array (the same array when it already is one).
+ *
+ * @internal
+ */
 export function toFloat32Data(img: ImageArray): Float32Array {
   return img.data instanceof Float32Array ? img.data : Float32Array.from(img.data);
 }
 
-/** Throws unless `mask` covers the same `H × W` grid as `image` (channels may differ). */
+/**
+ * Throws unless `mask` covers the same `H × W` grid as `image` (channels may differ).
+ *
+ * @internal
+ */
 export function assertSameGrid(image: ImageArray, mask: ImageArray, where: string): void {
   if (image.shape[0] !== mask.shape[0] || image.shape[1] !== mask.shape[1]) {
     throw new ShapeError(
@@ -93,7 +105,11 @@ export function assertSameGrid(image: ImageArray, mask: ImageArray, where: strin
   }
 }
 
-/** Validates an index into a collection of `length` items. */
+/**
+ * Validates an index into a collection of `length` items.
+ *
+ * @internal
+ */
 export function checkIndex(index: number, length: number, what: string): void {
   if (!Number.isInteger(index) || index < 0 || index >= length) {
     throw new ValueError(`${what}: index ${index} is out of range; valid indices are integers 0 … ${length - 1} (length ${length}).`);

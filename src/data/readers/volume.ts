@@ -123,7 +123,11 @@ const ARRAY_TYPES: [NiftiDatatype, Function][] = [
   ['float64', Float64Array],
 ];
 
-/** The {@link NiftiDatatype} of a typed array, or null for unsupported arrays. */
+/**
+ * The {@link NiftiDatatype} of a typed array, or null for unsupported arrays.
+ *
+ * @internal
+ */
 export function datatypeOf(data: ArrayBufferView): NiftiDatatype | null {
   for (const [name, ctor] of ARRAY_TYPES) if (data.constructor === ctor) return name;
   return null;
