@@ -3,6 +3,7 @@ import './register-gradients.js';
 import { BackendError } from '../core/errors.js';
 import { registerCpuTrainingKernels } from './cpu/register.js';
 import { registerWasmTrainingKernels } from './wasm/register.js';
+import { registerWebGpuTrainingKernels } from './webgpu/register.js';
 import { configureNativeKernels, type NativeKernelsMode } from './native/native-kernels.js';
 
 /** Backends medvae knows how to load. */
@@ -250,6 +251,9 @@ async function activate(name: BackendName, tfName: string, pkg: string, options:
   if (tfName === 'wasm') registerWasmTrainingKernels();
   if (tfName === 'wasm') await configureNativeKernels(options.native ?? 'auto');
   if (tfName === 'cpu') registerCpuTrainingKernels();
+  // tfjs-backend-webgpu 4.22 cannot transpose int32/bool tensors (nor reduce them over leading
+  // axes) and binds too many buffers in AddN: medvae's webgpu kernels fix both.
+  if (tfName === 'webgpu') registerWebGpuTrainingKernels();
   for (const hook of afterActivate.get(tfName) ?? []) await hook();
   return name;
 }
