@@ -176,6 +176,31 @@ describe('3-D convolutions from 2-D ones (conv3d-ops) vs the cpu backend', () =>
     }
   });
 
+  // tf.conv3d itself on wasm + native runs the addon's kernels, including tfjs's 'same' padding
+  // (uneven at stride 2: the extra plane goes after) and its gradients through tfjs-core's Conv3D gradient.
+  it.runIf(loaded.ok).each([
+    [[2, 5, 6, 7, 3], [3, 3, 3, 3, 4], [2, 2, 2], 'same'],
+    [[1, 6, 5, 4, 2], [2, 3, 2, 2, 3], [1, 2, 1], 'valid'],
+  ] as const)('tf.conv3d %j on wasm + native matches cpu (values and gradients)', async (xs, ks, stride, pad) => {
+    const x = randn(size(xs), 70);
+    const k = randn(size(ks), 71);
+    const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor => tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, stride as unknown as Triple, pad);
+    const runAll = (): Arrays =>
+      tf.tidy(() => {
+        const xt = tensorOf(x, xs);
+        const kt = tensorOf(k, ks);
+        const y = f(xt, kt);
+        const [dx, dk] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), tf.sin(tf.reshape(tf.range(0, size(y.shape)), y.shape)))))([xt, kt]);
+        const [yv, dxv, dkv] = read([y, dx, dk]);
+        return { y: yv, dx: dxv, dk: dkv };
+      });
+    await activate('cpu');
+    const want = runAll();
+    await activate('native');
+    expect(nativeKernelsStatus().kernels).toEqual(expect.arrayContaining(['Conv3D', 'Conv3DBackpropInputV2', 'Conv3DBackpropFilterV2']));
+    expectArrays(runAll(), want, `tf.conv3d ${pad}`);
+  });
+
   it('leaves no tensors behind (forward and backward, wasm)', async () => {
     await activate(loaded.ok ? 'native' : 'wasm');
     const x = tf.randomNormal([1, 4, 5, 6, 2], 0, 1, 'float32', 1) as tf.Tensor5D;
