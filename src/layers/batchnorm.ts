@@ -133,11 +133,23 @@ export abstract class BatchNormNd extends Module<tf.Tensor, tf.Tensor> {
     // through the output are unaffected; the tidy frees the temporaries (assign keeps its own ref).
     tf.tidy(() => {
       tracked.assign(tf.add(tracked, tf.scalar(1, 'int32')));
-      // The cumulative average needs the updated count; reading one int32 scalar is cheap.
-      const factor = this.momentum ?? 1 / (tracked.dataSync()[0] as number);
+      // The cumulative average (momentum null) weighs the batch by 1/n with the updated count n,
+      // computed on the device so a training step reads nothing back. float32 1/n and (n − 1)/n
+      // are the float32 roundings of the host's float64 1/n and 1 − 1/n (for n < 2^24), so the
+      // statistics are the ones a host-side factor gave.
+      let factor: number | tf.Tensor;
+      let keep: number | tf.Tensor;
+      if (this.momentum !== null) {
+        factor = this.momentum;
+        keep = 1 - this.momentum;
+      } else {
+        const n = tf.cast(tracked, 'float32');
+        factor = tf.div(1, n);
+        keep = tf.div(tf.sub(n, 1), n);
+      }
       const unbiased = tf.mul(variance, count / (count - 1));
-      runningMean.assign(tf.add(tf.mul(runningMean, 1 - factor), tf.mul(mean, factor)));
-      runningVar.assign(tf.add(tf.mul(runningVar, 1 - factor), tf.mul(unbiased, factor)));
+      runningMean.assign(tf.add(tf.mul(runningMean, keep), tf.mul(mean, factor)));
+      runningVar.assign(tf.add(tf.mul(runningVar, keep), tf.mul(unbiased, factor)));
     });
   }
 

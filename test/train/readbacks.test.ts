@@ -63,6 +63,15 @@ describe('training steps read nothing back synchronously (wasm)', () => {
     m.dispose();
   });
 
+  it('UNetSegmenter and VAE with cumulative-average BatchNorm (momentum null: the 1/n factor is computed on the device)', async () => {
+    const m = new UNetSegmenter({ inChannels: 1, numClasses: 2, channels: [4, 8], seed: 0, batchNorm: { momentum: null } });
+    expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, callbacks: [cb] }))).toBe(0);
+    m.dispose();
+    const vae = new VAE({ inChannels: 1, imageSize: [8, 8], latentDim: 3, channels: [4, 8], norm: 'batch', batchNorm: { momentum: null }, seed: 0 });
+    expect(await syncReadsPerStep((cb, o) => vae.fit(data, { ...o, callbacks: [cb] }))).toBe(0);
+    vae.dispose();
+  });
+
   it('AdversarialSegmenter', async () => {
     const m = new AdversarialSegmenter({ inChannels: 1, numClasses: 2, channels: [4, 8], discriminatorChannels: [4, 8], seed: 0 });
     expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, callbacks: [cb] }))).toBe(0);
