@@ -4,7 +4,8 @@
 // dicom-codecs.ts); this entry hands the bundled modules over through a global symbol, so it works
 // without sharing a module instance with the main entry. Not needed in Node. Bundles that include
 // it must accept the codecs' Emscripten glue (Vite does; esbuild needs --platform=neutral or
-// aliases for Node's fs and path).
+// aliases for Node's fs and path) and dcmjs-codecs' use of eval (Vite warns about it), and serve
+// dcmjs-codecs' .wasm file for 12-bit JPEG (setDicomJpeg12WasmUrl below).
 import * as jpeg8 from '@cornerstonejs/codec-libjpeg-turbo-8bit/decode';
 import * as jpegLs from '@cornerstonejs/codec-charls/decode';
 import * as j2k from '@cornerstonejs/codec-openjpeg/decode';
