@@ -13,9 +13,10 @@ import { intensityAugmentation, testShifts } from './intensity-shifts.js';
 
 const args = await setup('intensity-robustness', process.argv.slice(2), {
   baseline: { type: 'boolean', default: false, help: '--baseline  also train without normalisation/augmentation' },
+  size: { type: 'string', help: '--size N  slice size (default 128, the main example\'s; quick 64)' },
 });
 const started = Date.now();
-const size = args.quick ? 64 : 128;
+const size = Number(args.extra.size ?? (args.quick ? 64 : 128));
 const shrink = resize({ spatialSize: [size, size] });
 const load = async (axes: ('axial' | 'coronal' | 'sagittal')[]): Promise<Sample[]> => {
   const all = await datasetToArray(await loadColin27Slices({ axes }));
