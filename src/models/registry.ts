@@ -49,10 +49,16 @@ const userModels = new Map<string, ModelClass>();
  * ```ts
  * class MyNet extends SavableModel {
  *   static override readonly modelName = 'MyNet';
+ *   readonly fc: Linear;
+ *   constructor(readonly options: { width: number }) {
+ *     super();
+ *     this.fc = this.registerModule('fc', new Linear(options.width, 1));
+ *   }
+ *   get config() { return { ...this.options }; }
+ *   forward(x: tf.Tensor): tf.Tensor { return this.fc.forward(x); }
  *   static fromConfig(config: Record<string, unknown>): MyNet {
  *     return new MyNet(readConfig(config, { width: configField.int() }, 'MyNet config'));
  *   }
- *   ...
  * }
  * registerModel('MyNet', MyNet);
  * await new MyNet({ width: 8 }).save('models/my-net');
