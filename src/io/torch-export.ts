@@ -11,6 +11,7 @@ import { UNet } from '../models/unet.js';
 import { UNetSegmenter } from '../models/unet-segmenter.js';
 import { VAE } from '../models/vae.js';
 import { readConfig } from './config-schema.js';
+import { resolveBatchNorm, type BatchNormSettings } from '../layers/factories.js';
 import { nodeFs, writeFileAtomic } from './node-fs.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 import { loadTorchStateDict, toTorchStateDict } from './torch-state-dict.js';
@@ -61,12 +62,13 @@ export interface TorchExportFiles {
   weights: Uint8Array;
 }
 
-// The PyTorch side builds its BatchNorm layers with PyTorch's defaults, so a U-Net's batchNorm
+// The PyTorch side builds its BatchNorm layers with PyTorch's defaults, so a model's batchNorm
 // settings are left out of config.json when they are those defaults and refused otherwise (an eps
 // of 1e-3 would silently change every output in PyTorch).
-function torchUNetConfig(config: UNet['config'], what: string): Record<string, unknown> {
-  const { batchNorm, ...rest } = config;
-  if (config.norm === 'batch' && (batchNorm.momentum !== 0.1 || batchNorm.eps !== 1e-5)) {
+function withoutBatchNorm<C extends { batchNorm: BatchNormSettings }>(config: C, what: string): Omit<C, 'batchNorm'> {
+  const { batchNorm: settings, ...rest } = config;
+  const batchNorm = resolveBatchNorm(settings);
+  if (batchNorm.momentum !== 0.1 || batchNorm.eps !== 1e-5) {
     throw new ValueError(
       `exportTorch cannot export this ${what}: it uses BatchNorm momentum ${batchNorm.momentum} and eps ${batchNorm.eps}, but the PyTorch side builds BatchNorm with PyTorch's defaults (0.1, 1e-5). ` +
         'Export a model built with the default batchNorm settings, or save it with model.save().',
@@ -78,14 +80,15 @@ function torchUNetConfig(config: UNet['config'], what: string): Record<string, u
 /** The architecture name and options of a model, as written to `config.json`. */
 export function torchExportSpec(model: TorchExportable): { architecture: TorchArchitecture; config: Record<string, unknown> } {
   if (model instanceof UNetSegmenter) {
-    const { outChannels, ...rest } = torchUNetConfig(model.net.config, 'UNetSegmenter');
+    const { outChannels, ...rest } = withoutBatchNorm(model.net.config, 'UNetSegmenter');
     void outChannels;
     return { architecture: 'UNetSegmenter', config: { ...rest, numClasses: model.numClasses } };
   }
-  if (model instanceof UNet) return { architecture: 'UNet', config: torchUNetConfig(model.config, 'UNet') };
-  if (model instanceof VAE) return { architecture: 'VAE', config: { ...model.config } };
-  if (model instanceof DCGAN) return { architecture: 'DCGAN', config: { ...model.config } };
+  if (model instanceof UNet) return { architecture: 'UNet', config: withoutBatchNorm(model.config, 'UNet') };
+  if (model instanceof VAE) return { architecture: 'VAE', config: withoutBatchNorm(model.config, 'VAE') };
+  if (model instanceof DCGAN) return { architecture: 'DCGAN', config: withoutBatchNorm(model.config, 'DCGAN') };
   if (model instanceof DCGANGenerator) {
+    withoutBatchNorm({ batchNorm: model.batchNorm }, 'DCGANGenerator');
     return { architecture: 'DCGANGenerator', config: { latentDim: model.latentDim, imageSize: [...model.imageSize], outChannels: model.outChannels, channels: [...model.channels] } };
   }
   if (model instanceof DCGANDiscriminator) {

@@ -21,6 +21,11 @@ export type ActivationKind = 'relu' | 'leakyrelu' | 'silu' | 'gelu' | 'tanh';
  */
 export type BatchNormSettings = Pick<BatchNorm2dOptions, 'momentum' | 'eps'>;
 
+/** {@link BatchNormSettings} with PyTorch's defaults filled in (momentum 0.1, eps 1e-5), as models save them. */
+export function resolveBatchNorm(settings: BatchNormSettings | undefined): { momentum: number | null; eps: number } {
+  return { momentum: settings?.momentum === undefined ? 0.1 : settings.momentum, eps: settings?.eps ?? 1e-5 };
+}
+
 /**
  * Builds a 2-D normalisation layer for `channels` channels. `'instance'` is affine (as MONAI's
  * blocks use it); `'group'` uses `groups` groups, reduced to the largest divisor of `channels`

@@ -121,6 +121,7 @@ export class AdversarialSegmenter extends SavableModel<tf.Tensor, tf.Tensor> {
       inChannels: options.inChannels + this.numClasses,
       channels: discriminatorChannels ?? [32, 64, 128],
       norm: discriminatorNorm ?? 'instance',
+      batchNorm: segOptions.batchNorm,
       patch: true,
       seed: gen,
     }));

@@ -84,6 +84,7 @@ export const VAE_SCHEMA: ConfigSchema<Omit<VAEOptions, 'seed'>> = {
   outChannels: f.optional(f.int()),
   likelihood: f.optional(f.oneOf(['bernoulli', 'gaussian'] as const)),
   gaussianVariance: f.optional(f.positive()),
+  batchNorm: f.optional(batchNorm),
 };
 
 /** Schema of a saved {@link VAEGAN} config. @internal */
@@ -124,6 +125,7 @@ export const DCGAN_SCHEMA: ConfigSchema<Omit<DCGANOptions, 'seed'>> = {
   generatorChannels: f.optional(f.intList()),
   discriminatorChannels: f.optional(f.intList()),
   discriminatorNorm: f.optional(f.oneOf(NORMS)),
+  batchNorm: f.optional(batchNorm),
 };
 
 /** Schema of a saved {@link DiffusionUNet} config. @internal */

@@ -9,7 +9,7 @@ import { ConvTranspose3d } from '../layers/conv-transpose3d.js';
 import { MaxPool3d } from '../layers/max-pool3d.js';
 import { ConvNormAct } from '../layers/conv-norm-act.js';
 import { ConvTranspose2d } from '../layers/conv-transpose2d.js';
-import type { ActivationKind, BatchNormSettings, NormKind } from '../layers/factories.js';
+import { resolveBatchNorm, type ActivationKind, type BatchNormSettings, type NormKind } from '../layers/factories.js';
 import { MaxPool2d } from '../layers/max-pool2d.js';
 import { Sequential } from '../layers/sequential.js';
 import { Upsample } from '../layers/upsample.js';
@@ -134,7 +134,7 @@ export class UNet extends Module<tf.Tensor, tf.Tensor> {
       dropout: options.dropout ?? 0,
       upsample: options.upsample ?? 'transpose',
       spatialDims: options.spatialDims ?? 2,
-      batchNorm: { momentum: options.batchNorm?.momentum === undefined ? 0.1 : options.batchNorm.momentum, eps: options.batchNorm?.eps ?? 1e-5 },
+      batchNorm: resolveBatchNorm(options.batchNorm),
     };
     if (this.config.spatialDims !== 2 && this.config.spatialDims !== 3) {
       throw new ValueError(`UNet spatialDims must be 2 or 3, but got ${String(this.config.spatialDims)}.`);

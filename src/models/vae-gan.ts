@@ -9,7 +9,7 @@ import { readConfig, type ConfigError } from '../io/config-schema.js';
 import { SavableModel } from '../io/savable-model.js';
 import { loadModelAs } from '../io/saved-model.js';
 import { ConvNormAct } from '../layers/conv-norm-act.js';
-import type { NormKind } from '../layers/factories.js';
+import type { BatchNormSettings, NormKind } from '../layers/factories.js';
 import { Flatten } from '../layers/flatten.js';
 import { Linear } from '../layers/linear.js';
 import { Sequential } from '../layers/sequential.js';
@@ -40,6 +40,8 @@ export interface VAEGANDiscriminatorOptions {
   norm?: NormKind;
   /** Slope of the LeakyReLU. Default 0.2 (DCGAN). */
   negativeSlope?: number;
+  /** Momentum and eps of its BatchNorms (`norm: 'batch'`). Default PyTorch's: 0.1 and 1e-5. */
+  batchNorm?: BatchNormSettings;
   /** Seed for weight initialisation. */
   seed?: SeedLike;
 }
@@ -79,7 +81,7 @@ export class VAEGANDiscriminator extends Module<tf.Tensor, tf.Tensor> {
     const gen = toGenerator(options.seed);
     const norm = options.norm ?? 'batch';
     const blocks = channels.map((c, i) => new ConvNormAct(i === 0 ? options.inChannels : channels[i - 1], c, {
-      kernelSize: 3, stride: 2, padding: 1, norm: i === 0 ? 'none' : norm, activation: 'leakyrelu', negativeSlope: options.negativeSlope ?? 0.2, seed: gen,
+      kernelSize: 3, stride: 2, padding: 1, norm: i === 0 ? 'none' : norm, activation: 'leakyrelu', negativeSlope: options.negativeSlope ?? 0.2, seed: gen, batchNorm: options.batchNorm,
     }));
     this.blocks = this.registerModule('blocks', new Sequential(...blocks, new Flatten()));
     const levels = channels.length;
@@ -249,7 +251,7 @@ export class VAEGAN extends SavableModel<tf.Tensor, VAEOutput> {
       throw new ValueError('VAEGAN needs a reconstruction term: set featureMatching: true or pixelWeight > 0.');
     }
     this.discriminator = this.registerModule('discriminator', new VAEGANDiscriminator({
-      inChannels: vc.inChannels, imageSize: vc.imageSize, channels: this.ganCfg.discriminatorChannels, norm: this.ganCfg.discriminatorNorm, seed: gen,
+      inChannels: vc.inChannels, imageSize: vc.imageSize, channels: this.ganCfg.discriminatorChannels, norm: this.ganCfg.discriminatorNorm, batchNorm: vc.batchNorm, seed: gen,
     }));
   }
 

@@ -4,7 +4,7 @@ import type { Module } from '../core/module.js';
 import type { Generator } from '../core/random.js';
 import { ConvNormAct } from '../layers/conv-norm-act.js';
 import { ConvTranspose2d } from '../layers/conv-transpose2d.js';
-import { createActivation, createNorm2d, type ActivationKind, type NormKind } from '../layers/factories.js';
+import { createActivation, createNorm2d, type ActivationKind, type BatchNormSettings, type NormKind } from '../layers/factories.js';
 import { Flatten } from '../layers/flatten.js';
 import { Linear } from '../layers/linear.js';
 import { Reshape } from '../layers/reshape.js';
@@ -20,6 +20,7 @@ export interface VAENetworkSpec {
   hiddenDims: number[];
   norm: NormKind;
   activation: ActivationKind;
+  batchNorm?: BatchNormSettings;
 }
 
 /**
@@ -36,7 +37,7 @@ export function convLevelSizes(size: number, levels: number): number[] {
 export function buildConvEncoder(spec: VAENetworkSpec, gen: Generator): { net: Sequential; features: number } {
   const { channels } = spec;
   const layers: Module<tf.Tensor, tf.Tensor>[] = channels.map(
-    (c, i) => new ConvNormAct(i === 0 ? spec.inChannels : channels[i - 1], c, { kernelSize: 3, stride: 2, padding: 1, norm: spec.norm, activation: spec.activation, seed: gen }),
+    (c, i) => new ConvNormAct(i === 0 ? spec.inChannels : channels[i - 1], c, { kernelSize: 3, stride: 2, padding: 1, norm: spec.norm, activation: spec.activation, seed: gen, batchNorm: spec.batchNorm }),
   );
   layers.push(new Flatten());
   const hs = convLevelSizes(spec.imageSize[0], channels.length);
@@ -72,7 +73,7 @@ export function buildConvDecoder(spec: VAENetworkSpec, gen: Generator): Sequenti
       bias: last || spec.norm === 'none' || spec.norm === 'group',
       seed: gen,
     });
-    layers.push(last ? up : new Sequential(up, createNorm2d(spec.norm, outC), createActivation(spec.activation)));
+    layers.push(last ? up : new Sequential(up, createNorm2d(spec.norm, outC, { batchNorm: spec.batchNorm }), createActivation(spec.activation)));
   }
   return new Sequential(...layers);
 }

@@ -8,7 +8,7 @@ import type { Batch, Sample } from '../data/sample.js';
 import { readConfig, type ConfigError } from '../io/config-schema.js';
 import { SavableModel } from '../io/savable-model.js';
 import { loadModelAs } from '../io/saved-model.js';
-import type { ActivationKind, NormKind } from '../layers/factories.js';
+import { resolveBatchNorm, type ActivationKind, type BatchNormSettings, type NormKind } from '../layers/factories.js';
 import { Linear } from '../layers/linear.js';
 import { GaussianReparameterization } from '../layers/reparameterization.js';
 import type { Sequential } from '../layers/sequential.js';
@@ -72,6 +72,11 @@ export interface VAEOptions {
    * gives sharper reconstructions and a less regular latent space. Default 1 (the standard N(μ, I)).
    */
   gaussianVariance?: number;
+  /**
+   * Momentum and eps of every BatchNorm (`norm: 'batch'`), PyTorch's names and convention:
+   * `running = (1 − momentum)·running + momentum·batch`. Default `{ momentum: 0.1, eps: 1e-5 }`.
+   */
+  batchNorm?: BatchNormSettings;
   /** Seed for weight initialisation and the reparameterisation noise. */
   seed?: SeedLike;
 }
@@ -208,6 +213,7 @@ function resolveConfig(options: VAEOptions): VAEConfig {
     outChannels: options.outChannels ?? options.inChannels,
     likelihood: options.likelihood ?? DEFAULTS.likelihood,
     gaussianVariance: options.gaussianVariance ?? DEFAULTS.gaussianVariance,
+    batchNorm: resolveBatchNorm(options.batchNorm),
   };
   if (config.architecture !== 'conv' && config.architecture !== 'mlp') {
     throw new ValueError(`VAE architecture must be 'conv' or 'mlp', but got ${JSON.stringify(config.architecture)}.`);
@@ -280,7 +286,7 @@ export class VAE extends SavableModel<tf.Tensor, VAEOutput> {
 
   /** The options the model was built with, defaults filled in (without the seed), as saved by {@link VAE.save}. */
   get config(): VAEConfig {
-    return { ...this.cfg, imageSize: [...this.cfg.imageSize], channels: [...this.cfg.channels], hiddenDims: [...this.cfg.hiddenDims] };
+    return { ...this.cfg, imageSize: [...this.cfg.imageSize], channels: [...this.cfg.channels], hiddenDims: [...this.cfg.hiddenDims], batchNorm: { ...this.cfg.batchNorm } };
   }
 
   /** Size of the latent code. */

@@ -6,7 +6,7 @@ import type { Batch } from '../../data/sample.js';
 import { readConfig, type ConfigError } from '../../io/config-schema.js';
 import { SavableModel } from '../../io/savable-model.js';
 import { loadModelAs } from '../../io/saved-model.js';
-import type { NormKind } from '../../layers/factories.js';
+import type { BatchNormSettings, NormKind } from '../../layers/factories.js';
 import { discriminatorLoss, generatorLoss, type AdversarialLossType } from '../../losses/adversarial.js';
 import type { Callback } from '../../train/callbacks.js';
 import { runFit, type FitData, type FitStepContext } from '../../train/fit.js';
@@ -33,6 +33,11 @@ export interface DCGANOptions {
   discriminatorChannels?: number[];
   /** Normalisation in the discriminator (not on its first block). Default `'instance'`. */
   discriminatorNorm?: NormKind;
+  /**
+   * Momentum and eps of every BatchNorm (the generator's, and the discriminator's with
+   * `discriminatorNorm: 'batch'`), PyTorch's names and convention. Default `{ momentum: 0.1, eps: 1e-5 }`.
+   */
+  batchNorm?: BatchNormSettings;
   /** Seed of the weight initialisation. */
   seed?: SeedLike;
 }
@@ -51,6 +56,8 @@ export interface DCGANConfig {
   discriminatorChannels: number[];
   /** Discriminator normalisation. */
   discriminatorNorm: NormKind;
+  /** BatchNorm momentum and eps. */
+  batchNorm: { momentum: number | null; eps: number };
 }
 
 /**
@@ -129,10 +136,10 @@ export class DCGAN extends SavableModel<tf.Tensor, tf.Tensor> {
     const gen = toGenerator(options.seed);
     const imageChannels = options.imageChannels ?? 1;
     this.generator = this.registerModule('generator', new DCGANGenerator({
-      latentDim: options.latentDim, imageSize: options.imageSize, outChannels: imageChannels, channels: options.generatorChannels, seed: gen,
+      latentDim: options.latentDim, imageSize: options.imageSize, outChannels: imageChannels, channels: options.generatorChannels, batchNorm: options.batchNorm, seed: gen,
     }));
     this.discriminator = this.registerModule('discriminator', new DCGANDiscriminator({
-      inChannels: imageChannels, imageSize: this.generator.imageSize, channels: options.discriminatorChannels, norm: options.discriminatorNorm, seed: gen,
+      inChannels: imageChannels, imageSize: this.generator.imageSize, channels: options.discriminatorChannels, norm: options.discriminatorNorm, batchNorm: options.batchNorm, seed: gen,
     }));
   }
 
@@ -145,6 +152,7 @@ export class DCGAN extends SavableModel<tf.Tensor, tf.Tensor> {
       generatorChannels: [...this.generator.channels],
       discriminatorChannels: [...this.discriminator.channels],
       discriminatorNorm: this.discriminator.norm,
+      batchNorm: { ...this.generator.batchNorm },
     };
   }
 

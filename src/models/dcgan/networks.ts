@@ -6,7 +6,7 @@ import { LeakyReLU, ReLU, Tanh } from '../../layers/activations.js';
 import { BatchNorm2d } from '../../layers/batchnorm.js';
 import { Conv2d } from '../../layers/conv2d.js';
 import { ConvTranspose2d } from '../../layers/conv-transpose2d.js';
-import { createNorm2d, type NormKind } from '../../layers/factories.js';
+import { createNorm2d, resolveBatchNorm, type BatchNormSettings, type NormKind } from '../../layers/factories.js';
 import { Sequential } from '../../layers/sequential.js';
 import { dcganInit } from './init.js';
 
@@ -29,6 +29,8 @@ export interface DCGANGeneratorOptions {
    * `[128, 64]` at 28×28).
    */
   channels?: number[];
+  /** Momentum and eps of its BatchNorms, PyTorch's names and convention. Default PyTorch's: 0.1 and 1e-5. */
+  batchNorm?: BatchNormSettings;
   /** Seed (or {@link Generator}) of the weight initialisation. */
   seed?: SeedLike;
 }
@@ -58,6 +60,8 @@ export interface DCGANDiscriminatorOptions {
    * works. Default false.
    */
   patch?: boolean;
+  /** Momentum and eps of its BatchNorms (`norm: 'batch'`), PyTorch's names and convention. Default PyTorch's: 0.1 and 1e-5. */
+  batchNorm?: BatchNormSettings;
   /** Seed (or {@link Generator}) of the weight initialisation. */
   seed?: SeedLike;
 }
@@ -116,6 +120,8 @@ export class DCGANGenerator extends Module<tf.Tensor, tf.Tensor> {
   readonly outChannels: number;
   /** Hidden widths (defaults filled in). */
   readonly channels: number[];
+  /** Momentum and eps of its BatchNorms (defaults filled in). */
+  readonly batchNorm: { momentum: number | null; eps: number };
 
   constructor(options: DCGANGeneratorOptions = {}) {
     super();
@@ -136,14 +142,16 @@ export class DCGANGenerator extends Module<tf.Tensor, tf.Tensor> {
       );
     }
     this.channels = [...channels];
+    this.batchNorm = resolveBatchNorm(options.batchNorm);
+    const bn = this.batchNorm;
     const gen = toGenerator(options.seed);
     const layers: Module<tf.Tensor, tf.Tensor>[] = [
       new ConvTranspose2d(this.latentDim, channels[0], [h / d, w / d], { bias: false, seed: gen }),
-      new BatchNorm2d(channels[0]),
+      new BatchNorm2d(channels[0], bn),
       new ReLU(),
     ];
     for (let i = 1; i < n; i++) {
-      layers.push(new ConvTranspose2d(channels[i - 1], channels[i], 4, { stride: 2, padding: 1, bias: false, seed: gen }), new BatchNorm2d(channels[i]), new ReLU());
+      layers.push(new ConvTranspose2d(channels[i - 1], channels[i], 4, { stride: 2, padding: 1, bias: false, seed: gen }), new BatchNorm2d(channels[i], bn), new ReLU());
     }
     layers.push(new ConvTranspose2d(channels[n - 1], this.outChannels, 4, { stride: 2, padding: 1, bias: false, seed: gen }), new Tanh());
     this.main = this.registerModule('main', new Sequential(...layers));
@@ -232,7 +240,7 @@ export class DCGANDiscriminator extends Module<tf.Tensor, tf.Tensor> {
       // before the first instance norm, D(c·x) = D(x) for every c > 0, so the discriminator could
       // not see contrast and the generator drifts to flat grey images.
       layers.push(new Conv2d(i === 0 ? this.inChannels : channels[i - 1], c, 4, { stride: 2, padding: 1, bias: norm === 'none' || norm === 'group', seed: gen }));
-      if (norm !== 'none') layers.push(createNorm2d(norm, c));
+      if (norm !== 'none') layers.push(createNorm2d(norm, c, { batchNorm: options.batchNorm }));
       layers.push(new LeakyReLU({ negativeSlope: this.negativeSlope }));
     });
     layers.push(this.patch
