@@ -8,9 +8,9 @@ import { checkIntensityNormalization, normalizeImages, type IntensityNormalizati
 import type { Sample } from '../data/sample.js';
 import { readConfig, type ConfigError } from '../io/config-schema.js';
 import { SavableModel } from '../io/savable-model.js';
-import { loadModelAs } from '../io/saved-model.js';
 import { diceCELoss } from '../losses/dice-ce.js';
 import type { LossFn } from '../losses/loss-fn.js';
+import { withDeferredLossChecks } from '../losses/checks.js';
 import { runFit, type FitData } from '../train/fit.js';
 import type { FitOptions, OptimizerOptions } from '../train/fit-options.js';
 import type { TrainResult } from '../train/train-loop.js';
@@ -213,14 +213,21 @@ export class UNetSegmenter extends SavableModel<tf.Tensor, tf.Tensor> {
     return runFit({
       what, module: this, data, options, defaultBatchSize: 16,
       optimizers: { optimizer: { params, options, defaultLr: 1e-3, label: '' } },
-      step: (batch, ctx) => {
+      step: async (batch, ctx) => {
         const mask = requireMask(batch, what);
         checkMaskClasses(ctx, mask, this.numClasses, what);
-        const input = normalizeImages(batch.image, this.intensity);
-        const { value, grads } = variableGrads(() => loss(this.forward(input), mask), params);
-        if (input !== batch.image) input.dispose();
-        ctx.update('optimizer', grads);
-        return { loss: value };
+        // Per-image statistics (percentiles, z-score) come from the host: read the input batch
+        // asynchronously rather than synchronously (the same values, so the same maps).
+        const spec = this.intensity;
+        const values = spec !== 'none' && spec.kind !== 'range' ? await batch.image.data() : undefined;
+        // After the await the loop's deferral of the losses' input checks no longer holds.
+        return withDeferredLossChecks(ctx.check, () => {
+          const input = normalizeImages(batch.image, spec, values);
+          const { value, grads } = variableGrads(() => loss(this.forward(input), mask), params);
+          if (input !== batch.image) input.dispose();
+          ctx.update('optimizer', grads);
+          return { loss: value };
+        });
       },
       validate: (validation) => this.evaluate(validation, metrics),
     });
@@ -235,11 +242,6 @@ export class UNetSegmenter extends SavableModel<tf.Tensor, tf.Tensor> {
     return evaluateSegmentation((x) => this.predict(x, options), data, metrics, {
       numClasses: this.numClasses, batchSize: options.batchSize, what: 'UNetSegmenter.evaluate',
     });
-  }
-
-  /** Loads a model written by {@link UNetSegmenter.save}. */
-  static async load(source: string): Promise<UNetSegmenter> {
-    return loadModelAs(source, UNetSegmenter.modelName, UNetSegmenter);
   }
 
   /** Builds an untrained UNetSegmenter from a saved config, checked field by field ({@link ConfigError} names a wrong one). */

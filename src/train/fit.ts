@@ -73,8 +73,12 @@ export interface FitSpec {
   defaultBatchSize: number;
   /** The model's optimizers by name (checkpoints store them under these names). */
   optimizers: Record<string, OptimizerSpec>;
-  /** One step on one batch: losses, gradients, `ctx.update(...)`, and the logs as scalar tensors. */
-  step: (batch: Batch, ctx: FitStepContext) => StepLogs;
+  /**
+   * One step on one batch: losses, gradients, `ctx.update(...)`, and the logs as scalar tensors.
+   * A step may be async to read its *inputs* asynchronously first (never a synchronous read);
+   * what runs after an `await` must queue its input checks itself (`withDeferredLossChecks`).
+   */
+  step: (batch: Batch, ctx: FitStepContext) => StepLogs | Promise<StepLogs>;
   /** Evaluates `options.validation` after each epoch. */
   validate?: (validation: Dataset<Sample>, epoch: number) => Promise<Logs> | Logs;
   /** Generators besides the run's whose state a checkpoint must keep (e.g. reparameterisation noise). */

@@ -63,6 +63,14 @@ describe('training steps read nothing back synchronously (wasm)', () => {
     m.dispose();
   });
 
+  it('UNetSegmenter with per-image intensity normalisation (its statistics read from an asynchronous read of the batch)', async () => {
+    for (const intensity of [{ kind: 'percentiles', lower: 1, upper: 99 }, { kind: 'zscore', nonzero: true }] as const) {
+      const m = new UNetSegmenter({ inChannels: 1, numClasses: 2, channels: [4, 8], seed: 0, intensity });
+      expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, callbacks: [cb] })), intensity.kind).toBe(0);
+      m.dispose();
+    }
+  });
+
   it('UNetSegmenter and VAE with cumulative-average BatchNorm (momentum null: the 1/n factor is computed on the device)', async () => {
     const m = new UNetSegmenter({ inChannels: 1, numClasses: 2, channels: [4, 8], seed: 0, batchNorm: { momentum: null } });
     expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, callbacks: [cb] }))).toBe(0);

@@ -95,9 +95,11 @@ export function intensityMapOf(values: ArrayLike<number>, spec: IntensityNormali
 /**
  * Normalises each image of a batch `[B, ...spatial, C]` on its own (statistics over all its
  * voxels and channels) and returns a new float32 tensor; `'none'` returns the input itself.
- * The statistics are read back from the backend once per call.
+ * The statistics (percentiles, z-score) are computed on the host from `values`, the images'
+ * values when the caller has read them already (e.g. asynchronously, as a training step does),
+ * else from one synchronous read of `images`.
  */
-export function normalizeImages(images: tf.Tensor, spec: IntensityNormalization): tf.Tensor {
+export function normalizeImages(images: tf.Tensor, spec: IntensityNormalization, values?: tf.TypedArray): tf.Tensor {
   if (spec === 'none') return images;
   const b = images.shape[0] as number;
   const per = images.size / b;
@@ -106,7 +108,7 @@ export function normalizeImages(images: tf.Tensor, spec: IntensityNormalization)
     const m = intensityMapOf([], spec);
     for (let i = 0; i < b; i++) maps.push(m);
   } else {
-    const data = images.dataSync();
+    const data = values ?? images.dataSync();
     for (let i = 0; i < b; i++) maps.push(intensityMapOf(data.subarray(i * per, (i + 1) * per), spec));
   }
   return tf.tidy(() => {
