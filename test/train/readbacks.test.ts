@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  AdversarialSegmenter, ArrayDataset, DCGAN, DDPM, Generator, LatentClassifier, UNetSegmenter, VAE, VAEGAN, imageArray,
+  AdversarialSegmenter, ArrayDataset, DCGAN, DDPM, Generator, LatentClassifier, SGD, UNetSegmenter, VAE, VAEGAN, imageArray,
   type Callback, type Sample, type TrainResult,
 } from '../../src/index.js';
 import { countReadbacks } from '../helpers/readbacks.js';
@@ -106,6 +106,27 @@ describe('training steps read nothing back synchronously (wasm)', () => {
     expect(decisions.some(([d, g]) => d === 0 || g === 0)).toBe(true);
     expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, balance: true, klAnnealing: (s) => Math.min(1, s / 10), callbacks: [cb] }))).toBe(0);
     m.dispose();
+  });
+
+  it('the other step paths: adversarial warm-up and losses, VAE likelihoods and targets, multi-class and standardised classifiers, a user SGD', async () => {
+    const data3 = new ArrayDataset(samples(8, 8).map((x, i) => ({ ...x, label: i % 3 })));
+    for (const extra of [{ warmupEpochs: 1 }, { lossType: 'hinge' as const, realMaskEncoding: 'scaling' as const }]) {
+      const m = new AdversarialSegmenter({ inChannels: 1, numClasses: 2, channels: [4, 8], discriminatorChannels: [4, 8], seed: 0 });
+      expect(await syncReadsPerStep((cb, o) => m.fit(data, { ...o, ...extra, callbacks: [cb] })), JSON.stringify(extra)).toBe(0);
+      m.dispose();
+    }
+    const vae = new VAE({ inChannels: 1, imageSize: [8, 8], latentDim: 3, architecture: 'mlp', hiddenDims: [8], likelihood: 'gaussian', seed: 0 });
+    expect(await syncReadsPerStep((cb, o) => vae.fit(data, { ...o, target: 'mask', freeBits: 0.1, klAnnealing: (s) => s / 10, callbacks: [cb] }))).toBe(0);
+    const multi = new LatentClassifier(vae, { numClasses: 3, seed: 0 });
+    expect(await syncReadsPerStep((cb, o) => multi.fit(data3, { ...o, callbacks: [cb] }))).toBe(0);
+    const unfrozen = new LatentClassifier(vae, { standardize: true, freezeEncoder: false, dropout: 0.1, seed: 0 });
+    const sgd = new SGD(unfrozen.trainableParameters(), { lr: 0.01, momentum: 0.9 });
+    expect(await syncReadsPerStep((cb, o) => unfrozen.fit(data, { ...o, posWeight: 2, optimizer: sgd, callbacks: [cb] }))).toBe(0);
+    sgd.dispose();
+    unfrozen.dispose();
+    const gan = new DCGAN({ latentDim: 4, imageSize: 8, imageChannels: 1, generatorChannels: [8, 4], discriminatorChannels: [4, 8], seed: 0 });
+    expect(await syncReadsPerStep((cb, o) => gan.fit(data, { ...o, lossType: 'least-squares', callbacks: [cb] }))).toBe(0);
+    gan.dispose();
   });
 
   it('DCGAN', async () => {
