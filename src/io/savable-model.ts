@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
 import { Module } from '../core/module.js';
-import { saveModel } from './saved-model.js';
+import { loadModelAs, saveModel, type ModelClass } from './saved-model.js';
 
 /**
  * A {@link Module} that saves itself by name: every medvae model extends it, and a user's model
@@ -12,11 +12,21 @@ import { saveModel } from './saved-model.js';
  * - has a `static fromConfig(config)` that checks a saved config and builds the model (see
  *   `ModelClass`), so that `registerModel('MyNet', MyNet)` lets `loadModel(path)` rebuild it.
  *
- * `save(target)` writes `config` and the weights with {@link saveModel}.
+ * `save(target)` writes `config` and the weights with {@link saveModel}; `MyNet.load(target)` reads
+ * them back as a `MyNet`.
  */
 export abstract class SavableModel<In = tf.Tensor, Out = tf.Tensor> extends Module<In, Out> {
   /** The class name saves record. Each subclass declares its own; the base has none. */
   static readonly modelName: string = '';
+
+  /**
+   * Loads a model of this class written by `save` (see {@link loadModelAs}): `VAE.load(dir)` gives a
+   * `VAE`, rebuilt with the class's `fromConfig`. `loadModel(dir)` does the same for whichever class
+   * the save names.
+   */
+  static async load<M extends SavableModel<unknown, unknown>>(this: ModelClass<M> & { readonly modelName: string }, source: string): Promise<M> {
+    return loadModelAs(source, this.modelName, this);
+  }
 
   /** The model's options with defaults filled in (no seed), as plain JSON: what `save` records and `fromConfig` reads back. */
   abstract get config(): object;

@@ -6,7 +6,6 @@ import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
 import { readConfig, type ConfigError } from '../io/config-schema.js';
 import { SavableModel } from '../io/savable-model.js';
-import { loadModelAs } from '../io/saved-model.js';
 import type { NormKind } from '../layers/factories.js';
 import { discriminatorLoss, generatorLoss, type AdversarialLossType } from '../losses/adversarial.js';
 import type { LossFn } from '../losses/loss-fn.js';
@@ -231,11 +230,6 @@ export class AdversarialSegmenter extends SavableModel<tf.Tensor, tf.Tensor> {
       step,
       validate: (validation) => this.evaluate(validation, metrics),
     });
-  }
-
-  /** Loads a model written by {@link AdversarialSegmenter.save}. */
-  static async load(source: string): Promise<AdversarialSegmenter> {
-    return loadModelAs(source, AdversarialSegmenter.modelName, AdversarialSegmenter);
   }
 
   /** Builds an untrained AdversarialSegmenter from a saved config, checked field by field ({@link ConfigError} names a wrong one). */

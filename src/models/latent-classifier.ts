@@ -8,7 +8,6 @@ import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
 import { readConfig } from '../io/config-schema.js';
 import { SavableModel } from '../io/savable-model.js';
-import { loadModelAs } from '../io/saved-model.js';
 import { Dropout } from '../layers/dropout.js';
 import { createActivation, type ActivationKind } from '../layers/factories.js';
 import { Linear } from '../layers/linear.js';
@@ -412,11 +411,6 @@ export class LatentClassifier extends SavableModel<tf.Tensor, tf.Tensor> {
   protected override savedConfig(): Record<string, unknown> {
     const config: SavedLatentClassifier = { vae: this.vae.config, classifier: this.config };
     return { ...config };
-  }
-
-  /** Loads a classifier (with its VAE) written by {@link LatentClassifier.save}. */
-  static async load(source: string): Promise<LatentClassifier> {
-    return loadModelAs(source, LatentClassifier.modelName, LatentClassifier);
   }
 
   /** Builds an untrained classifier and its VAE from a saved config (`{ vae, classifier }`), checked field by field. */

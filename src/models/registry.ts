@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
 import type { AnyModule } from '../core/module.js';
+import { ConfigError } from '../io/config-schema.js';
 import { loadSavedModel, rebuildSavedModel, type ModelClass } from '../io/saved-model.js';
 import { AdversarialSegmenter } from './adversarial-segmenter.js';
 import { DCGAN } from './dcgan/dcgan.js';
@@ -10,15 +11,13 @@ import { UNetSegmenter } from './unet-segmenter.js';
 import { VAEGAN } from './vae-gan.js';
 import { VAE } from './vae.js';
 
-/** A save names a model class that neither medvae nor a `registerModel` call knows. */
-export class UnknownModelError extends ValueError {
+/** A save names a model class (its `className`) that neither medvae nor a `registerModel` call knows. */
+export class UnknownModelError extends ConfigError {
   static override readonly errorName: string = 'UnknownModelError';
-  /** The class name the save records. */
-  readonly className: string;
 
-  constructor(message: string, className: string) {
-    super(message);
-    this.className = className;
+  /** @param className - the class name the save records. */
+  constructor(message: string, readonly className: string) {
+    super(message, 'className');
   }
 }
 

@@ -7,7 +7,6 @@ import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
 import { readConfig, type ConfigError } from '../io/config-schema.js';
 import { SavableModel } from '../io/savable-model.js';
-import { loadModelAs } from '../io/saved-model.js';
 import { ConvNormAct } from '../layers/conv-norm-act.js';
 import type { BatchNormSettings, NormKind } from '../layers/factories.js';
 import { Flatten } from '../layers/flatten.js';
@@ -401,11 +400,6 @@ export class VAEGAN extends SavableModel<tf.Tensor, VAEOutput> {
       validate: (validation) => this.vae.evaluate(validation),
       extraGenerators: { noise: this.vae.noiseGenerator },
     });
-  }
-
-  /** Loads a model written by {@link VAEGAN.save}. */
-  static async load(source: string): Promise<VAEGAN> {
-    return loadModelAs(source, VAEGAN.modelName, VAEGAN);
   }
 
   /** Builds an untrained VAEGAN from a saved config, checked field by field ({@link ConfigError} names a wrong one). */

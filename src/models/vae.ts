@@ -7,7 +7,6 @@ import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
 import { readConfig, type ConfigError } from '../io/config-schema.js';
 import { SavableModel } from '../io/savable-model.js';
-import { loadModelAs } from '../io/saved-model.js';
 import { resolveBatchNorm, type ActivationKind, type BatchNormSettings, type NormKind } from '../layers/factories.js';
 import { Linear } from '../layers/linear.js';
 import { GaussianReparameterization } from '../layers/reparameterization.js';
@@ -548,11 +547,6 @@ export class VAE extends SavableModel<tf.Tensor, VAEOutput> {
       `${what}: the Bernoulli likelihood needs targets in [0, 1] (probabilities of a pixel being on), but a batch has values outside` +
         ' (0–255 images?). Scale the images to [0, 1] (e.g. scaleIntensity), or build the VAE with likelihood: \'gaussian\'',
     );
-  }
-
-  /** Loads a model written by {@link VAE.save}. */
-  static async load(source: string): Promise<VAE> {
-    return loadModelAs(source, VAE.modelName, VAE);
   }
 
   /** Builds an untrained VAE from a saved config, checked field by field ({@link ConfigError} names a wrong one). */

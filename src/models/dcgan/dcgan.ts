@@ -5,7 +5,6 @@ import { Generator, toGenerator, type SeedLike } from '../../core/random.js';
 import type { Batch } from '../../data/sample.js';
 import { readConfig, type ConfigError } from '../../io/config-schema.js';
 import { SavableModel } from '../../io/savable-model.js';
-import { loadModelAs } from '../../io/saved-model.js';
 import type { BatchNormSettings, NormKind } from '../../layers/factories.js';
 import { discriminatorLoss, generatorLoss, type AdversarialLossType } from '../../losses/adversarial.js';
 import type { Callback } from '../../train/callbacks.js';
@@ -282,11 +281,6 @@ export class DCGAN extends SavableModel<tf.Tensor, tf.Tensor> {
     } finally {
       fixed?.dispose();
     }
-  }
-
-  /** Loads a model written by {@link DCGAN.save}. */
-  static async load(source: string): Promise<DCGAN> {
-    return loadModelAs(source, DCGAN.modelName, DCGAN);
   }
 
   /** Builds an untrained DCGAN from a saved config, checked field by field ({@link ConfigError} names a wrong one). */

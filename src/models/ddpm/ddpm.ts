@@ -9,7 +9,7 @@ import type { Dataset } from '../../data/dataset.js';
 import type { Batch, Sample } from '../../data/sample.js';
 import { readConfig, type ConfigError } from '../../io/config-schema.js';
 import { SavableModel } from '../../io/savable-model.js';
-import { loadModelAs, type ModelLoadContext } from '../../io/saved-model.js';
+import type { ModelLoadContext } from '../../io/saved-model.js';
 import { BETA_SCHEDULE_NAMES, type BetaScheduleName } from '../../schedules/beta-schedules.js';
 import { DDIMScheduler } from '../../schedules/ddim-scheduler.js';
 import { DDPMScheduler, type DDPMSchedulerConfig } from '../../schedules/ddpm-scheduler.js';
@@ -449,11 +449,6 @@ export class DDPM extends SavableModel<DiffusionUNetInput, tf.Tensor4D> {
   override extraRepr(): string {
     const c = this.options;
     return `T=${c.numTrainTimesteps}, betaSchedule=${c.betaSchedule}, predictionType=${c.predictionType}${this.emaModel ? ', ema' : ''}`;
-  }
-
-  /** Loads a model written by {@link DDPM.save}, EMA included. */
-  static async load(source: string): Promise<DDPM> {
-    return loadModelAs(source, DDPM.modelName, DDPM);
   }
 
   /**
