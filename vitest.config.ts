@@ -1,11 +1,27 @@
 import { defineConfig } from 'vitest/config';
 
+// Most test files share their worker's module cache (`isolate: false`): importing medvae, tfjs and
+// the wasm backend costs ~5 s per file on 2 cores, which across ~130 files was most of `npm test`'s
+// wall time. Files that replace kernels, register extra backends, mock modules or set process-wide
+// environment variables keep a fresh module graph each (`isolated` below).
+const ISOLATED = [
+  'test/backend/**/*.test.ts',
+  'test/browser/**/*.test.ts',
+  'test/bundle/**/*.test.ts',
+  // The DICOM codecs are Emscripten modules that register their bindings once per process.
+  'test/data/readers/**/*.test.ts',
+  'test/cli/**/*.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
     reporters: ['default'],
+    projects: [
+      { extends: true, test: { name: 'shared', include: ['test/**/*.test.ts'], exclude: ISOLATED, isolate: false } },
+      { extends: true, test: { name: 'isolated', include: ISOLATED, isolate: true } },
+    ],
   },
 });
