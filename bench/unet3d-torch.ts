@@ -19,8 +19,8 @@ export class Unet3dTorch extends JsonLineWorker {
     return this.request({ cmd: 'setup', batch, size, channels, classes });
   }
 
-  /** One training step with `threads` threads; the milliseconds PyTorch measured (the pipe left out). */
-  step(threads: number): Promise<{ ms: number; loss: number }> {
+  /** One training step with `threads` threads; the wall and CPU (all threads) milliseconds PyTorch measured (the pipe left out). */
+  step(threads: number): Promise<{ ms: number; loss: number; cpuMs: number }> {
     return this.request({ cmd: 'step', threads });
   }
 }

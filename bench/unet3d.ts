@@ -43,11 +43,23 @@ async function main(): Promise<void> {
 
   const contenders: Contender[] = [];
   const models: Unet3dStep[] = [];
+  /** CPU milliseconds per step (all threads of the process), by contender, warm-up included: the load disturbs them far less than the wall times. */
+  const cpu = new Map<string, number[]>();
   const medvae = (name: string, setup: () => void): void => {
     setup();
     const run = makeUnet3dStep(PROBLEM);
     models.push(run);
-    contenders.push({ name, step: () => void (setup(), run.step()) });
+    contenders.push({
+      name,
+      step: () => {
+        setup();
+        const c0 = process.cpuUsage();
+        run.step();
+        const c = process.cpuUsage(c0);
+        cpu.get(name)!.push((c.user + c.system) / 1000);
+      },
+    });
+    cpu.set(name, []);
   };
   if (native.ok) {
     medvae('medvae wasm + native (2 OpenBLAS threads)', () => {
@@ -65,7 +77,18 @@ async function main(): Promise<void> {
   if (torch) {
     const info = await torch.setup(batch, size, channels, classes);
     console.log(`PyTorch ${info.torch}, ${info.params} parameters (medvae: ${params})`);
-    for (const threads of [1, 2]) contenders.push({ name: `PyTorch ${threads} thread${threads > 1 ? 's' : ''}`, step: async () => (await torch.step(threads)).ms });
+    for (const threads of [1, 2]) {
+      const name = `PyTorch ${threads} thread${threads > 1 ? 's' : ''}`;
+      cpu.set(name, []);
+      contenders.push({
+        name,
+        step: async () => {
+          const r = await torch.step(threads);
+          cpu.get(name)!.push(r.cpuMs);
+          return r.ms;
+        },
+      });
+    }
   } else {
     console.log(`PyTorch skipped: ${noTorch}`);
   }
@@ -85,18 +108,23 @@ async function main(): Promise<void> {
   const torch2 = torch ? median(times.get('PyTorch 2 threads')!) : NaN;
   const ratio = (ms: number, ref: number): string => (Number.isFinite(ref) ? `${(ms / ref).toFixed(2)}×` : '–');
   console.log(`load average at start ${loadStart}, at end ${loadAverage()}; ${ROUNDS} rounds, 1 timed step per contender per round`);
+  // CPU time per step, timed steps only (the first entry of each list is the warm-up).
+  const cpuOf = (name: string): number => median(cpu.get(name)!.slice(1));
+  const cpuTorch1 = torch ? cpuOf('PyTorch 1 thread') : NaN;
   printTable(
-    ['contender', 'median ms/step', 'min', 'steps timed', 'this / PyTorch 1 thr', 'this / PyTorch 2 thr'],
+    ['contender', 'median ms/step', 'min', 'steps timed', 'this / PyTorch 1 thr', 'this / PyTorch 2 thr', 'CPU ms/step', 'CPU / PyTorch 1 thr'],
     contenders.map(({ name }) => {
       const t = times.get(name)!;
       const m = median(t);
-      return [name, fmtMs(m), fmtMs(Math.min(...t)), String(t.length), ratio(m, torch1), ratio(m, torch2)];
+      const c = cpuOf(name);
+      return [name, fmtMs(m), fmtMs(Math.min(...t)), String(t.length), ratio(m, torch1), ratio(m, torch2), fmtMs(c), ratio(c, cpuTorch1)];
     }),
   );
   if (torch && native.ok) {
     const m = median(times.get(contenders[0].name)!);
     const worst = Math.max(m / torch1, m / torch2);
     console.log(`medvae wasm + native / PyTorch: ${(m / torch1).toFixed(2)}× (1 thread), ${(m / torch2).toFixed(2)}× (2 threads); target ≤ ${TARGET}×: ${worst <= TARGET ? 'met' : 'not met'}`);
+    console.log(`CPU time per step, medvae wasm + native / PyTorch 1 thread: ${(cpuOf(contenders[0].name) / cpuTorch1).toFixed(2)}×; medvae pure wasm / PyTorch 1 thread: ${(cpuOf('medvae pure wasm') / cpuTorch1).toFixed(2)}×`);
   }
   for (const m of models) m.dispose();
   console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s; tensors left: ${tf.memory().numTensors}`);

@@ -24,6 +24,9 @@ describe('bench/unet3d.ts --quick', () => {
     const params = /PyTorch [^,]+, (\d+) parameters \(medvae: (\d+)\)/.exec(out);
     expect(params, out).not.toBeNull();
     expect(params![1]).toBe(params![2]);
-    if (out.includes('medvae wasm + native')) expect(out).toMatch(/medvae wasm \+ native \/ PyTorch: [\d.]+× \(1 thread\), [\d.]+× \(2 threads\)/);
+    if (out.includes('medvae wasm + native')) {
+      expect(out).toMatch(/medvae wasm \+ native \/ PyTorch: [\d.]+× \(1 thread\), [\d.]+× \(2 threads\)/);
+      expect(out).toMatch(/CPU time per step, medvae wasm \+ native \/ PyTorch 1 thread: [\d.]+×/);
+    }
   }, 300_000);
 });
