@@ -44,25 +44,7 @@ const userModels = new Map<string, ModelClass>();
  *
  * @throws {@link ValueError} when `name` is a built-in model's or already names another class.
  *
- * @example
- * ```ts
- * class MyNet extends SavableModel {
- *   static override readonly modelName = 'MyNet';
- *   readonly fc: Linear;
- *   constructor(readonly options: { width: number }) {
- *     super();
- *     this.fc = this.registerModule('fc', new Linear(options.width, 1));
- *   }
- *   get config() { return { ...this.options }; }
- *   forward(x: tf.Tensor): tf.Tensor { return this.fc.forward(x); }
- *   static fromConfig(config: Record<string, unknown>): MyNet {
- *     return new MyNet(readConfig(config, { width: configField.int() }, 'MyNet config'));
- *   }
- * }
- * registerModel('MyNet', MyNet);
- * await new MyNet({ width: 8 }).save('models/my-net');
- * const net = await loadModel('models/my-net');   // a MyNet
- * ```
+ * A complete example (a class, its config schema, save and load) is in docs/guides/saving-models.md.
  */
 export function registerModel(name: string, cls: ModelClass): void {
   if (typeof name !== 'string' || name === '') throw new ValueError(`registerModel needs a non-empty class name, but got ${JSON.stringify(name)}.`);
@@ -102,6 +84,12 @@ function classFor(name: string): ModelClass | undefined {
  *   `ConfigError` naming a wrong config field; `FileFormatError`/`ChecksumError`/`IoError` for
  *   unreadable or corrupt files; `StateDictError` when the weights do not fit the config. A failed
  *   load leaves no tensors behind.
+ *
+ * @example
+ * ```ts
+ * const model = await loadModel('runs/quickstart-model');
+ * if (model instanceof UNetSegmenter) console.log(model.numClasses, model.config.channels);
+ * ```
  */
 export async function loadModel(source: string): Promise<AnyModule> {
   const saved = await loadSavedModel(source);
