@@ -1,6 +1,6 @@
-// The option checks every fit, evaluate and model constructor uses, so a bad value gets the same
+// The option checks every fit, evaluate, model and layer constructor uses, so a bad value gets the same
 // wording everywhere: what the option must be, what came, and (where useful) what to do.
-import { ValueError } from '../core/errors.js';
+import { ValueError } from './errors.js';
 
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
 import { Module } from '../core/module.js';
 import { assertFloat, assertShape } from '../core/shape.js';
-import { checkEps, checkPositiveInt } from './norm-checks.js';
+import { nonNegativeNumber, positiveInt } from '../core/validate.js';
 import { batchNormTrain } from './batchnorm-train.js';
 
 /** Options of {@link BatchNorm2d}, with PyTorch's names and defaults. */
@@ -63,9 +63,9 @@ export abstract class BatchNormNd extends Module<tf.Tensor, tf.Tensor> {
     super();
     this.spatialDims = spatialDims;
     this.layerName = layerName;
-    checkPositiveInt(numFeatures, `${layerName} numFeatures`);
+    positiveInt(numFeatures, `${layerName} numFeatures`);
     this.numFeatures = numFeatures;
-    this.eps = checkEps(options.eps ?? 1e-5, layerName);
+    this.eps = nonNegativeNumber(options.eps ?? 1e-5, `${layerName} eps`);
     const momentum = options.momentum === undefined ? 0.1 : options.momentum;
     if (momentum !== null && !(momentum >= 0 && momentum <= 1)) {
       throw new ValueError(`${layerName} momentum must be in [0, 1] or null, but got ${momentum}.`);

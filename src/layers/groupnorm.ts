@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, ValueError } from '../core/errors.js';
 import { Module } from '../core/module.js';
 import { assertFloat } from '../core/shape.js';
-import { checkEps, checkPositiveInt } from './norm-checks.js';
+import { nonNegativeNumber, positiveInt } from '../core/validate.js';
 
 /** Options of {@link GroupNorm}, with PyTorch's names and defaults. */
 export interface GroupNormOptions {
@@ -50,8 +50,8 @@ export class GroupNorm extends Module<tf.Tensor, tf.Tensor> {
    */
   constructor(numGroups: number, numChannels: number, options: GroupNormOptions = {}) {
     super();
-    checkPositiveInt(numGroups, 'GroupNorm numGroups');
-    checkPositiveInt(numChannels, 'GroupNorm numChannels');
+    positiveInt(numGroups, 'GroupNorm numGroups');
+    positiveInt(numChannels, 'GroupNorm numChannels');
     if (numChannels % numGroups !== 0) {
       throw new ValueError(
         `GroupNorm numChannels (${numChannels}) must be divisible by numGroups (${numGroups}); ` +
@@ -60,7 +60,7 @@ export class GroupNorm extends Module<tf.Tensor, tf.Tensor> {
     }
     this.numGroups = numGroups;
     this.numChannels = numChannels;
-    this.eps = checkEps(options.eps ?? 1e-5, 'GroupNorm');
+    this.eps = nonNegativeNumber(options.eps ?? 1e-5, 'GroupNorm eps');
     this.affine = options.affine ?? true;
     this.weight = this.affine ? this.registerParameter('weight', tf.ones([numChannels])) : null;
     this.bias = this.affine ? this.registerParameter('bias', tf.zeros([numChannels])) : null;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ValueError } from '../core/errors.js';
 import { Module } from '../core/module.js';
 import { assertFloat, assertShape } from '../core/shape.js';
-import { checkEps, checkMomentum, checkPositiveInt } from './norm-checks.js';
+import { nonNegativeNumber, numberInRange, positiveInt } from '../core/validate.js';
 
 /** Options of {@link InstanceNorm2d}, with PyTorch's names and defaults. */
 export interface InstanceNorm2dOptions {
@@ -56,10 +56,10 @@ export abstract class InstanceNormNd extends Module<tf.Tensor, tf.Tensor> {
     super();
     this.spatialDims = spatialDims;
     this.layerName = layerName;
-    checkPositiveInt(numFeatures, `${layerName} numFeatures`);
+    positiveInt(numFeatures, `${layerName} numFeatures`);
     this.numFeatures = numFeatures;
-    this.eps = checkEps(options.eps ?? 1e-5, layerName);
-    this.momentum = checkMomentum(options.momentum ?? 0.1, layerName);
+    this.eps = nonNegativeNumber(options.eps ?? 1e-5, `${layerName} eps`);
+    this.momentum = numberInRange(options.momentum ?? 0.1, `${layerName} momentum`, 0, 1);
     this.affine = options.affine ?? false;
     this.trackRunningStats = options.trackRunningStats ?? false;
     this.weight = this.affine ? this.registerParameter('weight', tf.ones([numFeatures])) : null;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../core/errors.js';
 import { Module } from '../core/module.js';
 import { assertFloat } from '../core/shape.js';
-import { checkEps, checkPositiveInt } from './norm-checks.js';
+import { nonNegativeNumber, positiveInt } from '../core/validate.js';
 
 /** Options of {@link LayerNorm}, with PyTorch's names and defaults. */
 export interface LayerNormOptions {
@@ -40,9 +40,9 @@ export class LayerNorm extends Module<tf.Tensor, tf.Tensor> {
     super();
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
     if (shape.length === 0) throw new ShapeError('LayerNorm normalizedShape must have at least one dimension, but got [].');
-    shape.forEach((d) => checkPositiveInt(d, `LayerNorm normalizedShape entry (in [${shape.join(', ')}])`));
+    shape.forEach((d) => positiveInt(d, `LayerNorm normalizedShape entry (in [${shape.join(', ')}])`));
     this.normalizedShape = shape;
-    this.eps = checkEps(options.eps ?? 1e-5, 'LayerNorm');
+    this.eps = nonNegativeNumber(options.eps ?? 1e-5, 'LayerNorm eps');
     this.elementwiseAffine = options.elementwiseAffine ?? true;
     this.weight = this.elementwiseAffine ? this.registerParameter('weight', tf.ones(shape)) : null;
     this.bias = this.elementwiseAffine ? this.registerParameter('bias', tf.zeros(shape)) : null;

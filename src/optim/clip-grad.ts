@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { positiveNumber } from '../train/validate.js';
+import { positiveNumber } from '../core/validate.js';
 
 /** What {@link clipGradNorm} returns. */
 export interface ClippedGradients {

@@ -16,7 +16,7 @@ import type { Callback } from './callbacks.js';
 import type { AdamBetasOption, FitOptions, OptimizerOptions } from './fit-options.js';
 import { trainLoop, type TrainResult } from './train-loop.js';
 import type { Logs, StepContext, StepLogs } from './types.js';
-import { finiteNumber, invalid, nonNegativeInt, positiveInt, positiveNumber } from './validate.js';
+import { finiteNumber, invalid, nonNegativeInt, positiveInt, positiveNumber } from '../core/validate.js';
 
 /**
  * Training data a model's `fit` accepts: a Dataset of samples (batched and shuffled by `fit` with

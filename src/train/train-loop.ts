@@ -10,7 +10,7 @@ import { CheckpointManager } from './checkpoint-manager.js';
 import { allFinite, guardedVariables, nonFiniteNames } from './finite-guard.js';
 import type { CheckpointOptions, ProgressLogOptions } from './fit-options.js';
 import type { CheckMessage, EpochRecord, Logs, Progress, StepLogs, TrainStep } from './types.js';
-import { nonNegativeInt, positiveInt } from './validate.js';
+import { nonNegativeInt, positiveInt } from '../core/validate.js';
 
 export type { CheckpointOptions } from './fit-options.js';
 
