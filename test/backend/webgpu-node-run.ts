@@ -85,6 +85,10 @@ async function kernels(): Promise<{ results: KernelResult[]; leakedTensors: numb
   await useBackend('cpu');
   const ref = await runCases();
   await useBackend('webgpu');
+  // tfjs-backend-webgpu computes kernels on small tensors whose data is still on the CPU there
+  // (WEBGPU_CPU_FORWARD); the cases must run the GPU programs, as training does.
+  const cpuForward = tf.env().getBool('WEBGPU_CPU_FORWARD');
+  tf.env().set('WEBGPU_CPU_FORWARD', false);
   const got = await runCases();
   const tensors = tf.memory().numTensors;
   const ids = dataIds();
@@ -102,6 +106,7 @@ async function kernels(): Promise<{ results: KernelResult[]; leakedTensors: numb
   } finally {
     console.error = silence;
     registerWebGpuTrainingKernels();
+    tf.env().set('WEBGPU_CPU_FORWARD', cpuForward);
   }
   return { results: compare(ref, got), leakedTensors, leakedData, stockWrong };
 }
