@@ -9,7 +9,8 @@
 // (the parameter counts are printed side by side). Contenders, interleaved round by round in one run
 // so that the load of a shared machine hits them alike: medvae on wasm + medvae-native (OpenBLAS,
 // 2 threads), medvae on pure wasm (with --pure-wasm; native kernels switched off in the same process),
-// PyTorch with 1 thread and with 2 threads.
+// PyTorch with 1 thread and with 2 threads. Besides wall time per step, CPU time per step (all threads
+// of the process): a shared machine's load inflates wall times, PyTorch's 2-thread ones most.
 // Run: npm run bench:model-steps -- [--rounds N] [--steps N] [--pure-wasm] [--quick]
 //   --quick: the examples' --quick networks, tiny batches, 1 round (a smoke test).
 import * as tf from '@tensorflow/tfjs-core';
@@ -162,27 +163,31 @@ async function main(): Promise<void> {
   }
   await rm(tmp, { recursive: true, force: true });
 
-  // times[model][contender] = ms of every timed step.
-  const times = new Map<string, Map<string, number[]>>(models.map((m) => [m.name, new Map<string, number[]>()]));
-  const record = (model: string, contender: string, ms: number): void => {
+  // times[model][contender] = wall and CPU ms of every timed step. CPU time counts every thread of the
+  // process (OpenBLAS's and PyTorch's included); on a loaded machine it moves far less than wall time.
+  const times = new Map<string, Map<string, { wall: number[]; cpu: number[] }>>(models.map((m) => [m.name, new Map()]));
+  const record = (model: string, contender: string, ms: number, cpuMs: number): void => {
     const byContender = times.get(model)!;
-    if (!byContender.has(contender)) byContender.set(contender, []);
-    byContender.get(contender)!.push(ms);
+    if (!byContender.has(contender)) byContender.set(contender, { wall: [], cpu: [] });
+    byContender.get(contender)!.wall.push(ms);
+    byContender.get(contender)!.cpu.push(cpuMs);
   };
   const medvaeSteps = (m: ModelBench, v: MedvaeVariant, n: number, keep: boolean): void => {
     v.setup();
     for (let s = 0; s < n; s++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       m.step();
-      if (keep) record(m.name, v.name, performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      if (keep) record(m.name, v.name, performance.now() - t0, (c.user + c.system) / 1000);
     }
   };
   const torchSteps = async (m: ModelBench, n: number, keep: boolean): Promise<void> => {
     if (!torch) return;
     for (const threads of [1, 2]) {
       for (let s = 0; s < n; s++) {
-        const { ms } = await torch.request<{ ms: number }>({ cmd: 'step', name: m.name, threads });
-        if (keep) record(m.name, `PyTorch ${threads} thread${threads > 1 ? 's' : ''}`, ms);
+        const { ms, cpuMs } = await torch.request<{ ms: number; cpuMs: number }>({ cmd: 'step', name: m.name, threads });
+        if (keep) record(m.name, `PyTorch ${threads} thread${threads > 1 ? 's' : ''}`, ms, cpuMs);
       }
     }
   };
@@ -212,14 +217,16 @@ async function main(): Promise<void> {
   const ratio = (ms: number, ref: number | undefined): string => (ref !== undefined && Number.isFinite(ref) ? `${(ms / ref).toFixed(2)}×` : '–');
   for (const m of models) {
     const rows = times.get(m.name)!;
-    const torch1 = rows.has('PyTorch 1 thread') ? median(rows.get('PyTorch 1 thread')!) : undefined;
-    const torch2 = rows.has('PyTorch 2 threads') ? median(rows.get('PyTorch 2 threads')!) : undefined;
+    const ref = (name: string, kind: 'wall' | 'cpu'): number | undefined => (rows.has(name) ? median(rows.get(name)![kind]) : undefined);
+    const [torch1, torch2] = [ref('PyTorch 1 thread', 'wall'), ref('PyTorch 2 threads', 'wall')];
+    const [torch1Cpu, torch2Cpu] = [ref('PyTorch 1 thread', 'cpu'), ref('PyTorch 2 threads', 'cpu')];
     console.log(`\n## ${m.describe}`);
     printTable(
-      ['contender', 'median ms/step', 'min', 'steps timed', 'this / PyTorch 1 thr', 'this / PyTorch 2 thr'],
-      [...rows].map(([name, t]) => {
-        const med = median(t);
-        return [name, fmtMs(med), fmtMs(Math.min(...t)), String(t.length), ratio(med, torch1), ratio(med, torch2)];
+      ['contender', 'median ms/step', 'min', 'steps timed', 'this / PyTorch 1 thr', 'this / PyTorch 2 thr', 'CPU ms/step', 'CPU / PyTorch 1 thr', 'CPU / PyTorch 2 thr'],
+      [...rows].map(([name, { wall, cpu }]) => {
+        const med = median(wall);
+        const medCpu = median(cpu);
+        return [name, fmtMs(med), fmtMs(Math.min(...wall)), String(wall.length), ratio(med, torch1), ratio(med, torch2), fmtMs(medCpu), ratio(medCpu, torch1Cpu), ratio(medCpu, torch2Cpu)];
       }),
     );
   }
