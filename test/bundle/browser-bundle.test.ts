@@ -2,7 +2,9 @@
 // points (test/bundle/app), bundled against medvae's built dist with Vite and with esbuild
 // (--platform=browser, nothing external): both must build without warnings, and both bundles must
 // train on webgl in headless Chromium (SwiftShader), keep the previous backend after a failed
-// useBackend('webgpu'), and save to downloads://.
+// useBackend('webgpu'), and save to downloads://. In a second Chromium with a WebGPU adapter
+// (SwiftShader's Vulkan, see WEBGPU_ARGS) the Vite bundle trains the same steps on wasm, webgl and
+// webgpu, and the three loss curves agree.
 //
 // The dist is rebuilt (tsup) when a source file is newer. Skipped, with the reason printed, only
 // when /usr/bin/chromium (or $MEDVAE_CHROMIUM) or playwright-core is missing (.ci/run installs
@@ -16,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, findPlaywright } from '../helpers/chromium.js';
+import { CHROMIUM, WEBGPU_ARGS, findPlaywright } from '../helpers/chromium.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -106,7 +108,10 @@ describe.skipIf(skipReason !== null)('a browser app bundling medvae', () => {
     });
   }, 600_000);
 
+  let gpuBrowser: PwBrowser | null = null;
+
   afterAll(async () => {
+    await gpuBrowser?.close();
     await browser?.close();
     for (const s of servers) s.close();
     if (work) await rm(work, { recursive: true, force: true });
@@ -141,6 +146,37 @@ describe.skipIf(skipReason !== null)('a browser app bundling medvae', () => {
       console.log(`[test/bundle/browser-bundle] ${tool} wasm  losses: ${w.losses.map((l) => l.toFixed(5)).join(' ')}`);
       expect(w.active).toBe('wasm');
       for (let i = 0; i < 6; i++) expect(Math.abs(r.losses[i] - w.losses[i]), `step ${i}`).toBeLessThan(1e-4 * Math.abs(w.losses[i]));
+    }
+  }, 300_000);
+
+  it('the vite bundle trains on wasm, webgl and webgpu in a Chromium with WebGPU, with equal losses', async () => {
+    const { server, url } = await serve(builds.vite.dir);
+    servers.push(server);
+    gpuBrowser = await (playwright as Playwright).chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', ...WEBGPU_ARGS, '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+    const page = await gpuBrowser.newPage({ acceptDownloads: true });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message ?? ''));
+    await page.goto(url);
+    await page.waitForFunction('window.medvaeReady === true', undefined, { timeout: 60_000 });
+    const curves: Record<string, number[]> = {};
+    for (const backend of ['wasm', 'webgl', 'webgpu']) {
+      const r = await page.evaluate<TrainReport>(`window.medvaeTrain("${backend}", 6)`);
+      console.log(`[test/bundle/browser-bundle] vite ${backend.padEnd(6)} losses (WebGPU Chromium): ${r.losses.map((l) => l.toFixed(5)).join(' ')}`);
+      expect(r.active).toBe(backend);
+      expect(r.losses).toHaveLength(6);
+      expect(r.losses.every(Number.isFinite)).toBe(true);
+      curves[backend] = r.losses;
+    }
+    expect(errors).toEqual([]);
+    expect(curves.webgpu[5]).toBeLessThan(curves.webgpu[0]);
+    // All three compute in float32 and differ only in rounding (other convolution and summation
+    // orders): 6 Adam steps keep them within 1e-4 relative; a wrong kernel is off by far more.
+    for (const backend of ['webgl', 'webgpu']) {
+      for (let i = 0; i < 6; i++) expect(Math.abs(curves[backend][i] - curves.wasm[i]), `${backend} step ${i}`).toBeLessThan(1e-4 * Math.abs(curves.wasm[i]));
     }
   }, 300_000);
 });

@@ -2,6 +2,14 @@
 // reason the tests skip where either is missing (.ci/run installs both).
 import { existsSync } from 'node:fs';
 
+/**
+ * Flags that give headless Chromium a WebGPU adapter on a machine without a GPU: WebGPU on Linux
+ * is behind `--enable-unsafe-webgpu`, and the adapter is then SwiftShader's (CPU) Vulkan, which
+ * `--use-webgpu-adapter=swiftshader` also picks where a GPU exists, so every machine runs the same
+ * adapter. Pages must be served from a secure origin (http://127.0.0.1 counts) to see navigator.gpu.
+ */
+export const WEBGPU_ARGS: readonly string[] = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
+
 /** The Chromium binary the browser tests drive. */
 export const CHROMIUM = process.env.MEDVAE_CHROMIUM ?? '/usr/bin/chromium';
 
