@@ -351,6 +351,12 @@ describe.skipIf(skipReason !== null)('examples/web in headless Chromium', () => 
 
   it('fine-tunes the model on the loaded slice and mask, then saves it to IndexedDB and as a download', async () => {
     const started = Date.now();
+    const laps: string[] = [];
+    let lapStart = started;
+    const lap = (name: string) => {
+      laps.push(`${name} ${((Date.now() - lapStart) / 1000).toFixed(1)} s`);
+      lapStart = Date.now();
+    };
     const logFrom = browserLog.length;
     const runs = async () => Number(await page.evaluate<string>('document.body.dataset.runs'));
     const waitFor = async (condition: string, timeout = 30_000) => {
@@ -370,6 +376,7 @@ describe.skipIf(skipReason !== null)('examples/web in headless Chromium', () => 
     };
     const shownDice = async () => Number(await page.locator('#dice').getAttribute('data-value'));
     await loadSlice();
+    lap('image + mask');
 
     const steps = 5;
     await page.locator('#ft-steps').fill(String(steps));
@@ -386,11 +393,16 @@ describe.skipIf(skipReason !== null)('examples/web in headless Chromium', () => 
     // The page now predicts with the copy it read back from IndexedDB: the fine-tuned model's Dice.
     expect(await page.locator('#model-status').textContent()).toMatch(/from the fine-tuned copy saved in this browser \(IndexedDB\)/);
     expect(Math.abs((await shownDice()) - diceAfter)).toBeLessThan(1e-6);
+    lap(`${steps} steps + save + read back`);
+    await mkdir(ARTIFACTS, { recursive: true });
+    const shot = join(ARTIFACTS, 'web-demo-finetune.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`[test/browser/web-demo] screenshot: ${shot}`);
 
-    // Stop ends a long run after the step it is in; what was trained is saved and shown.
+    // Stop, clicked as soon as it is enabled (the page handles the click between steps), ends a
+    // long run after the step it is in; what was trained is saved and shown.
     await page.locator('#ft-steps').fill('1000');
     await page.locator('#ft-run').click();
-    await page.waitForFunction("(document.getElementById('ft-log').dataset.losses ?? '[]').length > 2", undefined, { timeout: 30_000 });
     await page.locator('#ft-stop').click();
     await waitFor("document.getElementById('ft-dice').dataset.after !== undefined");
     const stopped = JSON.parse((await page.locator('#ft-log').getAttribute('data-losses')) ?? '[]') as (number | null)[];
@@ -401,6 +413,7 @@ describe.skipIf(skipReason !== null)('examples/web in headless Chromium', () => 
     expect(await page.evaluate<boolean>("document.getElementById('ft-stop').disabled")).toBe(true);
     diceAfter = Number(await page.locator('#ft-dice').getAttribute('data-after'));
     expect(Math.abs((await shownDice()) - diceAfter)).toBeLessThan(1e-6);
+    lap(`stopped run (${stopped.length} steps)`);
 
     // The download is the model's two files, which the page's model picker loads.
     const at = downloads.length;
@@ -416,10 +429,12 @@ describe.skipIf(skipReason !== null)('examples/web in headless Chromium', () => 
       await d.saveAs(path);
       return path;
     }));
+    lap('download');
 
     // After a reload the page starts from the bundled model again; the saved one loads back from IndexedDB.
     await page.reload();
     await waitFor('true', 60_000);
+    lap('reload');
     expect(await page.locator('#model-status').textContent()).toMatch(/from the copy bundled with this page/);
     await loadSlice();
     expect(Math.abs((await shownDice()) - nodeDice)).toBeLessThan(1e-3);
@@ -428,6 +443,7 @@ describe.skipIf(skipReason !== null)('examples/web in headless Chromium', () => 
     await waitFor(`Number(document.body.dataset.runs) > ${before}`);
     expect(await page.locator('#model-status').textContent(), await why()).toMatch(/fine-tuned copy saved in this browser/);
     expect(Math.abs((await shownDice()) - diceAfter)).toBeLessThan(1e-6);
+    lap('image + mask + IndexedDB load');
 
     before = await runs();
     await page.setInputFiles('#model-files', paths);
@@ -437,6 +453,7 @@ describe.skipIf(skipReason !== null)('examples/web in headless Chromium', () => 
 
     const problems = browserLog.slice(logFrom).filter((line) => /^(console\.error|pageerror)/.test(line));
     expect(problems, 'console errors while fine-tuning, saving and loading back').toEqual([]);
-    console.log(`[test/browser/web-demo] fine-tune, save, reload and load back: ${((Date.now() - started) / 1000).toFixed(1)} s (wall clock)`);
+    lap('load of the download');
+    console.log(`[test/browser/web-demo] fine-tune, save, reload and load back: ${((Date.now() - started) / 1000).toFixed(1)} s (wall clock: ${laps.join(', ')})`);
   }, 90_000);
 });
