@@ -16,7 +16,7 @@ import type { StepLogs } from '../train/types.js';
 import { nonNegativeInt, nonNegativeNumber, numberInRange, oneOf } from '../train/validate.js';
 import { checkMaskClasses, requireMask } from './fit-checks.js';
 import { DCGANDiscriminator } from './dcgan/networks.js';
-import { discriminatorSpec, forwardKeepingBuffers, splitBatch } from './gan-internal.js';
+import { discriminatorSpec, forwardKeepingBuffers, realFakeLogits } from './gan-internal.js';
 import { scaledMaskTarget } from './scaled-mask-target.js';
 import { evaluateSegmentation, type SegmentationMetricName } from './segmentation-eval.js';
 import { ADVERSARIAL_SEGMENTER_SCHEMA } from './config-schemas.js';
@@ -199,10 +199,7 @@ export class AdversarialSegmenter extends SavableModel<tf.Tensor, tf.Tensor> {
         });
         owned.push(realPair);
         const d = variableGrads(() => {
-          let rl: tf.Tensor;
-          let fl: tf.Tensor;
-          if (jointBatch) [rl, fl] = splitBatch(this.discriminator.forward(tf.concat([realPair, fakePair], 0)), b);
-          else [rl, fl] = [this.discriminator.forward(realPair), this.discriminator.forward(fakePair)];
+          const [rl, fl] = realFakeLogits(this.discriminator, realPair, fakePair, b, jointBatch);
           return discriminatorLoss(rl, fl, adv);
         }, dParams);
         ctx.update('discriminator', d.grads);

@@ -31,6 +31,16 @@ export function splitBatch(x: tf.Tensor, b: number): [tf.Tensor, tf.Tensor] {
 }
 
 /**
+ * A discriminator's logits on the real batch (`b` rows) and the fake one: with `jointBatch`, one
+ * pass over both concatenated (BatchNorm then normalises real and fake together), else two passes
+ * (instance norm judges each image alone, so one batch is the same as two).
+ */
+export function realFakeLogits(discriminator: { forward(x: tf.Tensor): tf.Tensor }, real: tf.Tensor, fake: tf.Tensor, b: number, jointBatch: boolean): [tf.Tensor, tf.Tensor] {
+  if (jointBatch) return splitBatch(discriminator.forward(tf.concat([real, fake], 0)), b);
+  return [discriminator.forward(real), discriminator.forward(fake)];
+}
+
+/**
  * The discriminator's {@link OptimizerSpec} from a GAN model's fit options: `discriminator.*`, with
  * `discriminatorLr` as a shorthand for its lr, and the generator side's lr when neither is given.
  */

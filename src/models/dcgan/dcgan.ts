@@ -13,7 +13,7 @@ import type { DiscriminatorOptimizerOptions, FitOptions, OptimizerOptions } from
 import type { TrainResult } from '../../train/train-loop.js';
 import type { StepLogs } from '../../train/types.js';
 import { positiveInt } from '../../train/validate.js';
-import { discriminatorSpec, forwardKeepingBuffers, splitBatch } from '../gan-internal.js';
+import { discriminatorSpec, forwardKeepingBuffers, realFakeLogits } from '../gan-internal.js';
 import { checkImages } from '../vae-common.js';
 import { DCGAN_SCHEMA } from '../config-schemas.js';
 import { DCGANDiscriminator, DCGANGenerator, type DCGANImageSize } from './networks.js';
@@ -236,11 +236,7 @@ export class DCGAN extends SavableModel<tf.Tensor, tf.Tensor> {
         const fake = forwardKeepingBuffers(this.generator, () => this.generator.forward(z));
         owned.push(fake);
         const d = variableGradsWithAux(() => {
-          let rl: tf.Tensor;
-          let fl: tf.Tensor;
-          // Instance norm judges each image alone, so one batch is the same as two; batch norm is not.
-          if (jointBatch) [rl, fl] = splitBatch(this.discriminator.forward(tf.concat([real, fake], 0)), b);
-          else [rl, fl] = [this.discriminator.forward(real), this.discriminator.forward(fake)];
+          const [rl, fl] = realFakeLogits(this.discriminator, real, fake, b, jointBatch);
           return { value: discriminatorLoss(rl, fl, adv), aux: { dReal: tf.mean(tf.sigmoid(rl)), dFake: tf.mean(tf.sigmoid(fl)) } };
         }, dParams);
         ctx.update('discriminator', d.grads);
