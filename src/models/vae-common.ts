@@ -5,6 +5,15 @@ import type { AnyModule } from '../core/module.js';
 import { DataLoader } from '../data/data-loader.js';
 import type { Dataset } from '../data/dataset.js';
 import type { Batch, Sample } from '../data/sample.js';
+import { nonNegativeNumber } from '../core/validate.js';
+
+/** Checks a VAE-family fit's KL weight options: a constant `beta` ≥ 0 or a `klAnnealing` schedule, not both. */
+export function checkKLWeight(options: { beta?: number; klAnnealing?: unknown }, what: string): void {
+  if (options.beta !== undefined && options.klAnnealing !== undefined) {
+    throw new ValueError(`${what}: give either beta (a constant KL weight) or klAnnealing (β per step), not both.`);
+  }
+  if (options.beta !== undefined) nonNegativeNumber(options.beta, `${what} beta`);
+}
 
 /** A Dataset (batched and shuffled by the caller's options) or a ready DataLoader. */
 export type TrainData = Dataset<Sample> | DataLoader<Sample, Batch>;

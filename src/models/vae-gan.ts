@@ -19,10 +19,10 @@ import { runFit, type FitData, type FitStepContext } from '../train/fit.js';
 import type { DiscriminatorOptimizerOptions, FitOptions, OptimizerOptions } from '../train/fit-options.js';
 import type { TrainResult } from '../train/train-loop.js';
 import type { StepLogs } from '../train/types.js';
-import { nonNegativeNumber, positiveInt } from '../train/validate.js';
+import { positiveInt } from '../train/validate.js';
 import { discriminatorSpec } from './gan-internal.js';
 import { balanceGates } from './vae-gan-balance.js';
-import { checkImages } from './vae-common.js';
+import { checkImages, checkKLWeight } from './vae-common.js';
 import { convLevelSizes } from './vae-networks.js';
 import { VAEGAN_SCHEMA } from './config-schemas.js';
 import { VAE, type VAEConfig, type VAEElboOptions, type VAEEvaluateOptions, type VAEMetrics, type VAEOptions, type VAEOutput, type VAESampleOptions } from './vae.js';
@@ -308,10 +308,7 @@ export class VAEGAN extends SavableModel<tf.Tensor, VAEOutput> {
   async fit(data: FitData, options: VAEGANFitOptions): Promise<TrainResult> {
     const what = 'VAEGAN.fit';
     const o = options ?? ({} as VAEGANFitOptions);
-    if (o.beta !== undefined && o.klAnnealing !== undefined) {
-      throw new ValueError(`${what}: give either beta (a constant KL weight) or klAnnealing (β per step), not both.`);
-    }
-    if (o.beta !== undefined) nonNegativeNumber(o.beta, `${what} beta`);
+    checkKLWeight(o, what);
     const balance = resolveBalance(o.balance);
     const lr = o.lr ?? 1e-3;
     const betas = o.betas ?? [0.5, 0.999];

@@ -20,7 +20,7 @@ import type { TrainResult } from '../train/train-loop.js';
 import type { StepContext } from '../train/types.js';
 import { nonNegativeNumber, oneOf, positiveInt } from '../train/validate.js';
 import { checkRange } from './fit-checks.js';
-import { checkImages, withEval } from './vae-common.js';
+import { checkImages, checkKLWeight, withEval } from './vae-common.js';
 import { VAE_SCHEMA } from './config-schemas.js';
 import { buildConvDecoder, buildConvEncoder, buildMlpDecoder, buildMlpEncoder, type VAENetworkSpec } from './vae-networks.js';
 
@@ -511,10 +511,7 @@ export class VAE extends SavableModel<tf.Tensor, VAEOutput> {
   async fit(data: FitData, options: VAEFitOptions): Promise<TrainResult> {
     const what = 'VAE.fit';
     const o = options ?? ({} as VAEFitOptions);
-    if (o.beta !== undefined && o.klAnnealing !== undefined) {
-      throw new ValueError(`${what}: give either beta (a constant KL weight) or klAnnealing (β per step), not both.`);
-    }
-    if (o.beta !== undefined) nonNegativeNumber(o.beta, `${what} beta`);
+    checkKLWeight(o, what);
     if (o.freeBits !== undefined) nonNegativeNumber(o.freeBits, `${what} freeBits`);
     const kind = oneOf(o.target ?? 'image', `${what} target`, ['image', 'mask'] as const);
     const params = (o.optimizer?.params ?? this.trainableParameters()).filter((p) => p.trainable);
