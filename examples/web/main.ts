@@ -13,7 +13,11 @@ import { segmentSlice } from './segment.js';
 import { setupFinetunePanel } from './finetune.js';
 // Compressed DICOM (JPEG, JPEG-LS, JPEG 2000): medvae's codec imports are invisible to bundlers, so
 // the page imports the codecs itself (in an app: import 'medvae/dicom-codecs').
-import '../../src/data/readers/dicom-codecs-entry.js';
+import { setDicomJpeg12WasmUrl } from '../../src/data/readers/dicom-codecs-entry.js';
+// 12-bit JPEG Extended decodes in dcmjs-codecs' own .wasm file, which the page serves from its build.
+import jpeg12WasmUrl from 'dcmjs-codecs/build/dcmjs-native-codecs.wasm?url';
+
+setDicomJpeg12WasmUrl(jpeg12WasmUrl);
 
 type PageBackend = Extract<BackendName, 'webgpu' | 'webgl' | 'wasm' | 'cpu'>;
 

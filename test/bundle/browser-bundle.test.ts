@@ -9,7 +9,7 @@
 // The dist is rebuilt (tsup) when a source file is newer. Skipped, with the reason printed, only
 // when /usr/bin/chromium (or $MEDVAE_CHROMIUM) or playwright-core is missing (.ci/run installs
 // Debian's chromium).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -49,12 +49,30 @@ function newest(dir: string): number {
   return t;
 }
 
+/**
+ * Runs a child process without blocking this worker's event loop: a synchronous build of a minute
+ * or more starves vitest's messages to the worker ("Timeout calling onTaskUpdate") on a loaded machine.
+ */
+function runChild(cmd: string, args: string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => void (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => void (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /** Builds dist with tsup unless it is newer than every source file. */
-function ensureDist(): void {
+async function ensureDist(): Promise<void> {
   const dist = join(ROOT, 'dist', 'index.js');
   const entries = ['index.js', 'backends/webgl.js', 'backends/webgpu.js'].map((f) => join(ROOT, 'dist', f));
   const stale = !entries.every(existsSync) || statSync(dist).mtimeMs < Math.max(newest(join(ROOT, 'src')), statSync(join(ROOT, 'tsup.config.ts')).mtimeMs);
-  if (stale) execFileSync(process.execPath, [join(ROOT, 'node_modules', 'tsup', 'dist', 'cli-default.js')], { cwd: ROOT, stdio: 'pipe' });
+  if (!stale) return;
+  const build = await runChild(process.execPath, [join(ROOT, 'node_modules', 'tsup', 'dist', 'cli-default.js')], ROOT);
+  expect(build.status, build.stderr).toBe(0);
 }
 
 const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
@@ -79,7 +97,7 @@ describe.skipIf(skipReason !== null)('a browser app bundling medvae', () => {
   const builds: Record<'vite' | 'esbuild', { dir: string; diagnostics: string }> = { vite: { dir: '', diagnostics: '' }, esbuild: { dir: '', diagnostics: '' } };
 
   beforeAll(async () => {
-    ensureDist();
+    await ensureDist();
     work = await mkdtemp(join(tmpdir(), 'medvae-bundle-'));
     const app = join(work, 'app');
     await cp(join(ROOT, 'test', 'bundle', 'app'), app, { recursive: true });
@@ -89,13 +107,13 @@ describe.skipIf(skipReason !== null)('a browser app bundling medvae', () => {
     // Vite: the bundle is one large chunk; the limit is the app's choice, raised so that Vite's
     // advisory size note is not mistaken for a problem. Every other message counts.
     await writeFile(join(app, 'vite.config.mjs'), "export default { logLevel: 'warn', build: { outDir: 'vite-out', emptyOutDir: true, chunkSizeWarningLimit: 100000 } };\n");
-    const vite = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'vite.config.mjs'], { cwd: app, encoding: 'utf8' });
+    const vite = await runChild(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'vite.config.mjs'], app);
     expect(vite.status, vite.stderr).toBe(0);
     builds.vite = { dir: join(app, 'vite-out'), diagnostics: `${vite.stdout}${vite.stderr}`.trim() };
     const esOut = join(app, 'esbuild-out');
     await mkdir(esOut, { recursive: true });
     await cp(join(app, 'index.html'), join(esOut, 'index.html'));
-    const esbuild = spawnSync(join(ROOT, 'node_modules', '.bin', 'esbuild'), ['app.js', '--bundle', '--platform=browser', '--format=esm', '--minify', `--outfile=${join(esOut, 'app.js')}`, '--log-level=warning', '--log-limit=0'], { cwd: app, encoding: 'utf8' });
+    const esbuild = await runChild(join(ROOT, 'node_modules', '.bin', 'esbuild'), ['app.js', '--bundle', '--platform=browser', '--format=esm', '--minify', `--outfile=${join(esOut, 'app.js')}`, '--log-level=warning', '--log-limit=0'], app);
     builds.esbuild = { dir: esOut, diagnostics: `${esbuild.stdout}${esbuild.stderr}`.trim() };
     expect(esbuild.status, esbuild.stderr).toBe(0);
     for (const dir of [builds.vite.dir, builds.esbuild.dir]) {
