@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import {
-  ArrayDataset, Generator, NiftiVolume, UNetSegmenter, applyIntensity, computeDice, cosineLR, hausdorffDistance95, imageGrid,
+  ArrayDataset, Generator, MapDataset, NiftiVolume, randomFlip, UNetSegmenter, applyIntensity, computeDice, cosineLR, hausdorffDistance95, imageGrid,
   overlayMasks, readNiftiFile, resolveSliceAxis, segmentVolume, type Batch, type Sample,
 } from '../src/index.js';
 import { savePng, saveSummary, setup } from './common.js';
@@ -29,8 +29,8 @@ if (!Number.isInteger(factor) || factor < 1) throw new Error(`--spacing takes a 
 const channels3d = quick ? [4, 8] : [8, 16, 32];
 const patch = quick ? 16 : 24;
 const batch3d = 2;
-const epochs3d = args.epochs ?? (quick ? 6 : 10);
-const stepsPerEpoch = quick ? 4 : 12;
+const epochs3d = args.epochs ?? (quick ? 6 : 16);
+const stepsPerEpoch = quick ? 4 : 16;
 const roi = quick ? 16 : 32;
 const seconds = (t: number): number => Math.round((Date.now() - t) / 100) / 10;
 /** The Dice of predicting foreground everywhere: the floor a model has to beat. */
@@ -59,8 +59,13 @@ function patchBatches(image: tf.Tensor5D, mask: tf.Tensor5D, size: number, divis
         const ms: tf.Tensor[] = [];
         for (let i = 0; i < batch; i++) {
           const at = [0, g.randint(0, d - sz[0] + 1), g.randint(0, h - sz[1] + 1), g.randint(0, w - sz[2] + 1), 0];
-          ims.push(tf.slice(image, at, [1, ...sz, 1]));
-          ms.push(tf.slice(mask, at, [1, ...sz, 1]));
+          // Left–right flips (MONAI's RandFlip on the x axis, p 0.5): the held-out hemisphere is
+          // roughly the mirror image of the training one, its midline on the other side.
+          const flipX = g.random() < 0.5;
+          const im = tf.slice(image, at, [1, ...sz, 1]);
+          const mk = tf.slice(mask, at, [1, ...sz, 1]);
+          ims.push(flipX ? tf.reverse(im, 3) : im);
+          ms.push(flipX ? tf.reverse(mk, 3) : mk);
         }
         return [tf.concat(ims, 0) as tf.Tensor5D, tf.concat(ms, 0) as tf.Tensor5D] as const;
       });
@@ -175,7 +180,9 @@ if (!existsSync(CH2) || !existsSync(CH2BET)) {
   const model2d = new UNetSegmenter({ inChannels: 1, numClasses: 2, channels: quick ? [4, 8] : [8, 16, 32], norm: 'batch', seed: args.seed });
   const epochs2d = quick ? 3 : 15;
   const t2 = Date.now();
-  const fit2d = await model2d.fit(new ArrayDataset(slices), {
+  // The same left–right flips for the 2-D model (slice columns run along x).
+  const flipLR = randomFlip({ prob: 0.5, spatialAxis: 1, seed: args.seed + 5 });
+  const fit2d = await model2d.fit(new MapDataset(new ArrayDataset(slices), (s) => flipLR(s)), {
     epochs: epochs2d,
     batchSize: 8,
     lrSchedule: cosineLR({ lr: 3e-3, totalSteps: epochs2d * Math.ceil(nz / 8) }),
