@@ -191,7 +191,7 @@ export abstract class Optimizer {
           }
         });
         if (on !== null) {
-          if (this.gatedApplied === null) this.gatedApplied = tf.variable(tf.scalar(0), false);
+          if (this.gatedApplied === null) this.gatedApplied = tf.tidy(() => tf.variable(tf.scalar(0), false));
           this.gatedApplied.assign(tf.add(this.gatedApplied, tf.cast(on, 'float32')));
         }
       });

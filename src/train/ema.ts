@@ -84,7 +84,8 @@ export class EMA {
     if (!(this.invGamma > 0)) throw new ValueError(`EMA invGamma must be > 0, but got ${this.invGamma}.`);
     if (!(this.power > 0)) throw new ValueError(`EMA power must be > 0, but got ${this.power}.`);
     for (const [name, p] of module.namedParameters()) this.shadow.set(name, tf.variable(p, false));
-    this.step = tf.variable(tf.scalar(0, 'int32'), false);
+    // tidy frees the initial scalar (tf.variable keeps its own reference to the data).
+    this.step = tf.tidy(() => tf.variable(tf.scalar(0, 'int32'), false));
     this.stepMirror = { dataId: this.step.dataId, value: 0 };
   }
 

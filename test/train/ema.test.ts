@@ -154,4 +154,12 @@ describe('EMA', () => {
     expect(() => ema.update()).toThrow(/disposed/);
     m.dispose();
   });
+
+  it('creating and disposing an EMA leaves no tensor behind', () => {
+    const m = new Two();
+    const before = tf.memory().numTensors;
+    new EMA(m, { decay: 0.9 }).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+  });
 });
