@@ -6,6 +6,7 @@
 // Download button saves the current model as model files.
 import { ArrayDataset, ValueError, flip, type Callback, type Sample, type UNetSegmenter } from '../../src/index.js';
 import { segmentSlice } from './segment.js';
+import { el } from './dom.js';
 
 /** Where the fine-tuned model is kept in this browser. */
 export const SAVED_MODEL_URL = 'indexeddb://medvae-demo-finetuned-segmenter';
@@ -26,12 +27,6 @@ export interface FinetuneHost {
   show(): Promise<void>;
   /** Runs a task in the page's queue (one task at a time; failures shown in the error box). */
   enqueue(task: () => Promise<void>): void;
-}
-
-function el<T extends HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (found === null) throw new Error(`The page lacks #${id}.`);
-  return found as T;
 }
 
 function readNumber(input: HTMLInputElement, what: string, ok: (v: number) => boolean, expected: string): number {

@@ -11,6 +11,7 @@ import { PLANES, decodeScan, fileBytes, prepareSample, splitImageAndMask, type P
 import { bundledModelUrl, bundledModels, uploadedModelUrl } from './model-source.js';
 import { segmentSlice } from './segment.js';
 import { setupFinetunePanel } from './finetune.js';
+import { el } from './dom.js';
 // Compressed DICOM (JPEG, JPEG-LS, JPEG 2000): medvae's codec imports are invisible to bundlers, so
 // the page imports the codecs itself (in an app: import 'medvae/dicom-codecs').
 import { setDicomJpeg12WasmUrl } from '../../src/data/readers/dicom-codecs-entry.js';
@@ -20,12 +21,6 @@ import jpeg12WasmUrl from 'dcmjs-codecs/build/dcmjs-native-codecs.wasm?url';
 setDicomJpeg12WasmUrl(jpeg12WasmUrl);
 
 type PageBackend = Extract<BackendName, 'webgpu' | 'webgl' | 'wasm' | 'cpu'>;
-
-function el<T extends HTMLElement>(id: string): T {
-  const found = document.getElementById(id);
-  if (found === null) throw new Error(`The page lacks #${id}.`);
-  return found as T;
-}
 
 const ui = {
   backend: el<HTMLSelectElement>('backend'),
