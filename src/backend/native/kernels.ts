@@ -7,6 +7,7 @@ import type { KernelMaker } from '../kernels/registry.js';
 import { hasNonFinite } from '../kernels/non-finite.js';
 import { asWasmBackend, type KernelArgs, type WasmBackendLike } from '../wasm/kernel-utils.js';
 import { NATIVE_ACTIVATIONS, type NativeActivation, type NativeAddon, type NativeConvGeometry, type NativeEpilogue } from './addon.js';
+import { fallbackOf, sameShape, view, withOutput, type Fallback } from './kernel-common.js';
 import { nativeKernelMakers3d } from './kernels3d.js';
 
 type Shape4 = [number, number, number, number];
@@ -25,23 +26,7 @@ interface ConvAttrs {
   filterShape?: Shape4;
 }
 
-/** The kernel the native one replaced; it answers every call the native kernel declines. */
-type Fallback = (args: KernelArgs) => TensorInfo | TensorInfo[];
-
-function fallbackOf(name: string, previous: KernelConfig | undefined): Fallback {
-  if (previous !== undefined) return previous.kernelFunc as unknown as Fallback;
-  return () => {
-    throw new Error(`The wasm backend has no '${name}' kernel to fall back on for a call medvae's native kernel does not handle.`);
-  };
-}
-
 const isFloat = (...infos: TensorInfo[]): boolean => infos.every((t) => t.dtype === 'float32');
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
-
-/** A float32 view of a tensor on the wasm heap. Take views only after the last allocation. */
-function view(backend: WasmBackendLike, info: TensorInfo): Float32Array {
-  return backend.typedArrayFromHeap(info) as Float32Array;
-}
 
 /**
  * The addon's geometry for tfjs's description of a convolution, or undefined where the addon does
@@ -97,18 +82,6 @@ function clampMeetsNonFinite(backend: WasmBackendLike, attrs: ConvAttrs, inputs:
   const activation = attrs.activation ?? 'linear';
   if (activation !== 'relu' && activation !== 'relu6') return false;
   return inputs.some((t) => t != null && hasNonFinite(view(backend, t)));
-}
-
-/** Runs `body` on a fresh output, freeing the output when the addon throws. */
-function withOutput(backend: WasmBackendLike, shape: number[], body: (out: TensorInfo) => void): TensorInfo {
-  const out = backend.makeOutput(shape, 'float32');
-  try {
-    body(out);
-  } catch (err) {
-    backend.disposeData(out.dataId);
-    throw err;
-  }
-  return out;
 }
 
 /** `Conv2D` and `FusedConv2D`: im2col + one OpenBLAS GEMM per chunk of output rows, bias and activation applied in C. */

@@ -4,10 +4,11 @@
 // kernels return wrong values, so these replace them where they apply (float32 NDHWC); every
 // other call goes to the replaced kernel. Not exported from the package.
 import * as tf from '@tensorflow/tfjs-core';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { KernelMaker } from '../kernels/registry.js';
-import { asWasmBackend, type KernelArgs, type WasmBackendLike } from '../wasm/kernel-utils.js';
+import { asWasmBackend, type KernelArgs } from '../wasm/kernel-utils.js';
 import type { NativeAddon, NativeConv3dGeometry } from './addon.js';
+import { fallbackOf, sameShape, view, withOutput, type Fallback } from './kernel-common.js';
 
 type Triple = [number, number, number];
 type Shape5 = [number, number, number, number, number];
@@ -21,17 +22,6 @@ interface Conv3dAttrs {
   inputShape?: Shape5;
   filterShape?: Shape5;
 }
-
-type Fallback = (args: KernelArgs) => TensorInfo | TensorInfo[];
-
-function fallbackOf(name: string, previous: KernelConfig | undefined): Fallback {
-  if (previous !== undefined) return previous.kernelFunc as unknown as Fallback;
-  return () => {
-    throw new Error(`The wasm backend has no '${name}' kernel to fall back on for a call medvae's native kernel does not handle.`);
-  };
-}
-
-const view = (backend: WasmBackendLike, info: TensorInfo): Float32Array => backend.typedArrayFromHeap(info) as Float32Array;
 
 /**
  * The addon's geometry for a 3-D convolution of an input `inShape` with `filterShape`, or undefined
@@ -65,20 +55,6 @@ function geometry3d(inShape: readonly number[], filterShape: readonly number[], 
   };
   if (Object.entries(g).some(([k, v]) => !Number.isInteger(v) || v < (k.startsWith('pad') ? 0 : 1))) return undefined;
   return { g, outShape: info.outShape };
-}
-
-const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
-
-/** Runs `body` on a fresh output, freeing the output when the addon throws. */
-function withOutput(backend: WasmBackendLike, shape: number[], body: (out: TensorInfo) => void): TensorInfo {
-  const out = backend.makeOutput(shape, 'float32');
-  try {
-    body(out);
-  } catch (err) {
-    backend.disposeData(out.dataId);
-    throw err;
-  }
-  return out;
 }
 
 type Conv3dFn = NonNullable<NativeAddon['conv3d']>;
