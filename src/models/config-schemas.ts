@@ -46,7 +46,7 @@ export const UNET_SCHEMA: ConfigSchema<Omit<UNetOptions, 'seed'>> = {
 
 // A UNetSegmenter's intensity normalisation, read by the same check its constructor applies.
 const intensityNormalization: ConfigField<IntensityNormalization> = {
-  expected: "'none' or an intensity normalisation ({ kind: 'percentiles', lower, upper } | { kind: 'zscore' } | { kind: 'range', aMin, aMax })",
+  expected: "'none' or an intensity normalisation ({ kind: 'percentiles', lower, upper } | { kind: 'zscore' } | { kind: 'range', aMin, aMax } | { kind: 'histogram' })",
   optional: false,
   parse: (v, ctx) => {
     try {

@@ -14,16 +14,24 @@ import { percentile } from './util.js';
  *   when 0); with `nonzero`, statistics come from the non-zero voxels and zeros stay 0;
  * - `{ kind: 'range', aMin, aMax, bMin?, bMax?, clip? }`: `ScaleIntensityRange` with fixed input
  *   bounds (CT windows, or 0…255 for 8-bit exports);
+ * - `{ kind: 'histogram', numBins?, min?, max? }`: `HistogramNormalize` (histogram equalisation):
+ *   each value maps through the image's cumulative histogram (`numBins` equal bins between its
+ *   minimum and maximum, default 256, interpolated linearly between bin centres), rescaled to
+ *   `[min, max]`. MONAI's defaults are `min` 0 and `max` 255, an 8-bit range; here they are 0 and
+ *   1, a network's input range;
  * - `'none'`: the values as given.
  *
  * Per-image scaling makes a model indifferent to a global gain (×255 for an 8-bit export) and,
- * for the percentile and z-score kinds, to an offset.
+ * for the percentile and z-score kinds, to an offset. Histogram equalisation depends only on the
+ * order of the values (up to its binning), so it is also nearly indifferent to any increasing
+ * change of contrast, such as a gamma curve or another scanner's transfer function.
  */
 export type IntensityNormalization =
   | 'none'
   | { kind: 'percentiles'; lower: number; upper: number; bMin?: number; bMax?: number; clip?: boolean }
   | { kind: 'zscore'; nonzero?: boolean }
-  | { kind: 'range'; aMin: number; aMax: number; bMin?: number; bMax?: number; clip?: boolean };
+  | { kind: 'range'; aMin: number; aMax: number; bMin?: number; bMax?: number; clip?: boolean }
+  | { kind: 'histogram'; numBins?: number; min?: number; max?: number };
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -34,7 +42,7 @@ const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFi
 export function checkIntensityNormalization(spec: unknown, what: string): IntensityNormalization {
   const fail = (problem: string): never => {
     throw new ValueError(
-      `${what} intensity ${problem}, but got ${JSON.stringify(spec)}. Use 'none', { kind: 'percentiles', lower: 1, upper: 99 }, { kind: 'zscore' } or { kind: 'range', aMin, aMax }.`,
+      `${what} intensity ${problem}, but got ${JSON.stringify(spec)}. Use 'none', { kind: 'percentiles', lower: 1, upper: 99 }, { kind: 'zscore' }, { kind: 'range', aMin, aMax } or { kind: 'histogram' }.`,
     );
   };
   if (spec === 'none') return spec;
@@ -52,8 +60,12 @@ export function checkIntensityNormalization(spec: unknown, what: string): Intens
     case 'range':
       if (!finite(s.aMin) || !finite(s.aMax)) fail('needs finite aMin and aMax');
       break;
+    case 'histogram':
+      if (s.numBins !== undefined && !(Number.isInteger(s.numBins) && (s.numBins as number) >= 1)) fail('numBins must be a positive integer');
+      for (const k of ['min', 'max']) if (s[k] !== undefined && !finite(s[k])) fail(`${k} must be a finite number`);
+      break;
     default:
-      fail("kind must be 'percentiles', 'zscore' or 'range'");
+      fail("kind must be 'percentiles', 'zscore', 'range' or 'histogram'");
   }
   return spec as IntensityNormalization;
 }
@@ -72,8 +84,11 @@ function rangeMap(aMin: number, aMax: number, bMin: number, bMax: number, clip: 
   return { scale: k, offset: bMin - aMin * k, clip: clip ? [Math.min(bMin, bMax), Math.max(bMin, bMax)] : undefined };
 }
 
+/** The linear normalisations (every kind but `'histogram'`). */
+type LinearNormalization = Exclude<IntensityNormalization, { kind: 'histogram' }>;
+
 /** The map `spec` means for one image's `values`. */
-export function intensityMapOf(values: ArrayLike<number>, spec: IntensityNormalization): IntensityMap {
+export function intensityMapOf(values: ArrayLike<number>, spec: LinearNormalization): IntensityMap {
   if (spec === 'none') return { scale: 1, offset: 0 };
   if (spec.kind === 'range') return rangeMap(spec.aMin, spec.aMax, spec.bMin ?? 0, spec.bMax ?? 1, spec.clip ?? false);
   if (spec.kind === 'percentiles') {
@@ -103,6 +118,13 @@ export function normalizeImages(images: tf.Tensor, spec: IntensityNormalization,
   if (spec === 'none') return images;
   const b = images.shape[0] as number;
   const per = images.size / b;
+  if (spec.kind === 'histogram') {
+    // A per-value curve, not a linear map: computed on the host and uploaded.
+    const data = values ?? images.dataSync();
+    const out = new Float32Array(images.size);
+    for (let i = 0; i < b; i++) out.set(equalizeHistogram(data.subarray(i * per, (i + 1) * per), spec), i * per);
+    return tf.tensor(out, images.shape, 'float32');
+  }
   const maps: IntensityMap[] = [];
   if (spec.kind === 'range') {
     const m = intensityMapOf([], spec);
@@ -120,4 +142,59 @@ export function normalizeImages(images: tf.Tensor, spec: IntensityNormalization,
     if (maps.some((m) => m.keepZeros)) y = tf.where(tf.equal(x, 0), tf.zerosLike(y), y);
     return y;
   });
+}
+
+/**
+ * MONAI's `equalize_hist` on one image's `values`: a histogram of `numBins` equal bins over
+ * `[min(values), max(values)]` (numpy's binning, the last bin closed), its cumulative counts
+ * rescaled to `[min, max]`, and every value mapped through them by linear interpolation between
+ * bin centres (values beyond the outer centres take the end values, as `np.interp` does).
+ */
+export function equalizeHistogram(values: ArrayLike<number>, spec: { numBins?: number; min?: number; max?: number }): Float32Array {
+  const numBins = spec.numBins ?? 256;
+  const outMin = spec.min ?? 0;
+  const outMax = spec.max ?? 1;
+  const n = values.length;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    if (values[i] < lo) lo = values[i];
+    if (values[i] > hi) hi = values[i];
+  }
+  // numpy widens an empty range to ±0.5 around the value.
+  if (lo === hi) { lo -= 0.5; hi += 0.5; }
+  const edge = (k: number): number => (k === numBins ? hi : lo + (k * (hi - lo)) / numBins);
+  const counts = new Float64Array(numBins);
+  const norm = numBins / (hi - lo);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    let k = Math.min(Math.floor((v - lo) * norm), numBins - 1);
+    // Rounding can put a value one bin off its edges; numpy corrects it the same way.
+    if (v < edge(k)) k--;
+    else if (k !== numBins - 1 && v >= edge(k + 1)) k++;
+    counts[k]++;
+  }
+  const cum = new Float64Array(numBins);
+  for (let k = 0, run = 0; k < numBins; k++) cum[k] = run += counts[k];
+  // MONAI's rescale_array: min-max to [outMin, outMax]; a flat cumulative histogram becomes cum·outMin.
+  const cMin = cum[0];
+  const cMax = cum[numBins - 1];
+  for (let k = 0; k < numBins; k++) cum[k] = cMax === cMin ? cum[k] * outMin : ((cum[k] - cMin) / (cMax - cMin)) * (outMax - outMin) + outMin;
+  const centre = (k: number): number => (edge(k) + edge(k + 1)) / 2;
+  const first = centre(0);
+  const last = centre(numBins - 1);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (!(v > first)) { out[i] = cum[0]; continue; }
+    if (v >= last) { out[i] = cum[numBins - 1]; continue; }
+    // Centres are evenly spaced; step back or forward when rounding lands beside the right pair.
+    let k = Math.min(Math.floor((v - first) * norm), numBins - 2);
+    while (k > 0 && v < centre(k)) k--;
+    while (k < numBins - 2 && v >= centre(k + 1)) k++;
+    const c0 = centre(k);
+    const t = (v - c0) / (centre(k + 1) - c0);
+    out[i] = cum[k] + t * (cum[k + 1] - cum[k]);
+  }
+  return out;
 }
