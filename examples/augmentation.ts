@@ -1,8 +1,7 @@
-// Intensity changes a brain model meets outside its training data, as sample transforms: the fixed
-// test shifts of the robustness measurement, and the random training augmentation of the main
-// example (gamma, noise and a smooth bias field; MONAI's RandAdjustContrast, RandGaussianNoise
-// and, in spirit, RandBiasField).
-import { Generator, adjustGamma, compose, gaussianNoise, randomGamma, type Sample, type Transform } from '../src/index.js';
+// The brain examples' training augmentation (a small random affine warp, then random gamma, noise
+// and a smooth bias field: MONAI's RandAffine, RandAdjustContrast, RandGaussianNoise and, in
+// spirit, RandBiasField), and the fixed intensity shifts the robustness measurement tests with.
+import { Generator, adjustGamma, compose, gaussianNoise, randomAffine, type Sample, type Transform } from '../src/index.js';
 
 /** Multiplies the image by `1 + amplitude·sin(2π(fx·c/W + fy·r/H) + phase)`: a smooth, slowly varying coil sensitivity. */
 export function sineBiasField(amplitude: number, fx = 1, fy = 0, phase = 0): Transform {
@@ -40,15 +39,27 @@ export function testShifts(seed: number): Record<string, Transform> {
 }
 
 /**
- * The training augmentation: gamma in [0.5, 2] (p 0.5), Gaussian noise σ 0.05 (p 0.3) and a bias
- * field of amplitude up to 0.3 with a random direction and phase (p 0.5). Seeded.
+ * The training augmentation, seeded:
+ * - with p 0.5, one affine warp of image and mask: rotation within ±15°, zoom 0.8–1.2 per axis,
+ *   shift within ±8 px, zeros outside (the slices' background is 0). Without it a model trained on
+ *   axial slices met coronal and sagittal brains, of other shapes, less well (pooled Dice 0.930–0.945
+ *   over three seeds, 0.948–0.950 with it; docs/guides/segmentation.md);
+ * - gamma log-uniform in [0.5, 2] (p 0.5), Gaussian noise σ 0.05 (p 0.3) and a bias field of amplitude up to
+ *   0.3 with a random direction and phase (p 0.5).
  */
-export function intensityAugmentation(seed: number): Transform {
+export function brainAugmentation(seed: number): Transform {
   const g = new Generator(seed);
   const bias: Transform = (s) => {
     if (g.random() >= 0.5) return s;
     const angle = 2 * Math.PI * g.random();
     return sineBiasField(0.3 * g.random(), Math.cos(angle), Math.sin(angle), 2 * Math.PI * g.random())(s);
   };
-  return compose([randomGamma({ prob: 0.5, gamma: [0.5, 2], seed: seed + 1 }), gaussianNoise({ prob: 0.3, std: 0.05, seed: seed + 2 }), bias]);
+  const warp = randomAffine({
+    prob: 0.5, rotateRange: Math.PI / 12, scaleRange: [0.2, 0.2], translateRange: 8, paddingMode: 'zeros', seed: seed + 3,
+  });
+  // Gamma drawn log-uniformly in [0.5, 2], so brightening (γ < 1) is as likely as darkening: MONAI's
+  // RandAdjustContrast draws uniformly, which darkens two times out of three.
+  const gammaRng = new Generator(seed + 1);
+  const gamma: Transform = (s) => (gammaRng.random() >= 0.5 ? s : adjustGamma({ gamma: 2 ** (2 * gammaRng.random() - 1) })(s));
+  return compose([warp, gamma, gaussianNoise({ prob: 0.3, std: 0.05, seed: seed + 2 }), bias]);
 }
