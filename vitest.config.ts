@@ -22,6 +22,10 @@ export default defineConfig({
     // vitest's default is one worker less than the CPUs: a single worker on a 2-core machine, which
     // left one core idle while the worker waited on an example's child process or a browser.
     maxWorkers: Math.max(2, availableParallelism() - 1),
+    // One OpenBLAS thread per worker (and per example it spawns): two workers each running
+    // medvae-native's OpenBLAS on every core oversubscribed a 2-core machine. Benchmarks that
+    // compare thread counts set them with setNativeThreads.
+    env: { OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? '1' },
     reporters: ['default'],
     projects: [
       { extends: true, test: { name: 'shared', include: ['test/**/*.test.ts'], exclude: ISOLATED, isolate: false } },

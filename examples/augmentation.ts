@@ -42,9 +42,9 @@ export function testShifts(seed: number): Record<string, Transform> {
  * The training augmentation, seeded:
  * - with p 0.5, one affine warp of image and mask: rotation within ±15°, zoom 0.8–1.2 per axis,
  *   shift within ±8 px, zeros outside (the slices' background is 0). Without it a model trained on
- *   axial slices met coronal and sagittal brains, of other shapes, less well (pooled Dice 0.930–0.945
- *   over three seeds, 0.948–0.950 with it; docs/guides/segmentation.md);
- * - gamma log-uniform in [0.5, 2] (p 0.5), Gaussian noise σ 0.05 (p 0.3) and a bias field of amplitude up to
+ *   axial slices met coronal and sagittal brains, of other shapes, less well (clean pooled Dice
+ *   0.930–0.945 over seeds 0–2, 0.948–0.955 with it over seeds 0–3; docs/guides/segmentation.md);
+ * - gamma log-uniform in [0.5, 2] (p 0.8), Gaussian noise σ 0.05 (p 0.3) and a bias field of amplitude up to
  *   0.3 with a random direction and phase (p 0.5).
  */
 export function brainAugmentation(seed: number): Transform {
@@ -58,8 +58,9 @@ export function brainAugmentation(seed: number): Transform {
     prob: 0.5, rotateRange: Math.PI / 12, scaleRange: [0.2, 0.2], translateRange: 8, paddingMode: 'zeros', seed: seed + 3,
   });
   // Gamma drawn log-uniformly in [0.5, 2], so brightening (γ < 1) is as likely as darkening: MONAI's
-  // RandAdjustContrast draws uniformly, which darkens two times out of three.
+  // RandAdjustContrast draws uniformly, which darkens two times out of three. At p 0.5 the weakest of
+  // four seeds scored 0.929 under gamma 1.6; at p 0.8 the weakest is above 0.93 under every shift.
   const gammaRng = new Generator(seed + 1);
-  const gamma: Transform = (s) => (gammaRng.random() >= 0.5 ? s : adjustGamma({ gamma: 2 ** (2 * gammaRng.random() - 1) })(s));
+  const gamma: Transform = (s) => (gammaRng.random() >= 0.8 ? s : adjustGamma({ gamma: 2 ** (2 * gammaRng.random() - 1) })(s));
   return compose([warp, gamma, gaussianNoise({ prob: 0.3, std: 0.05, seed: seed + 2 }), bias]);
 }

@@ -88,7 +88,7 @@ await saveSummary(args.out, {
   quick: args.quick,
   train: `${train.length} axial Colin27 slices`,
   test: `${test.length} coronal + sagittal Colin27 slices (pooled Dice)`,
-  recipe: `main example's UNetSegmenter recipe and step count; 'normalised + augmented' = intensity ${JSON.stringify(intensity)} + random affine p 0.5 (±15°, zoom 0.8–1.2, ±8 px), gamma log-uniform [0.5, 2] p 0.5, noise σ 0.05 p 0.3, random sine bias field ≤ 0.3 p 0.5`,
+  recipe: `main example's UNetSegmenter recipe and step count; 'normalised + augmented' = intensity ${JSON.stringify(intensity)} + random affine p 0.5 (±15°, zoom 0.8–1.2, ±8 px), gamma log-uniform [0.5, 2] p 0.8, noise σ 0.05 p 0.3, random sine bias field ≤ 0.3 p 0.5`,
   pooledDice: results,
   seconds: (Date.now() - started) / 1000,
 });

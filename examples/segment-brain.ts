@@ -73,7 +73,7 @@ await saveSummary(args.out, {
   data: args.data ?? 'embedded Colin27 slices (data/colin27-slices)',
   imageSize: size,
   intensity: model.intensity,
-  augmentation: 'affine p 0.5 (±15°, zoom 0.8–1.2, ±8 px), gamma log-uniform [0.5, 2] p 0.5, Gaussian noise σ 0.05 p 0.3, sine bias field ≤ 0.3 p 0.5 (training only)',
+  augmentation: 'affine p 0.5 (±15°, zoom 0.8–1.2, ±8 px), gamma log-uniform [0.5, 2] p 0.8, Gaussian noise σ 0.05 p 0.3, sine bias field ≤ 0.3 p 0.5 (training only)',
   split: { train: train.length, heldOut: val.length, seed: args.seed },
   epochs,
   parameters: model.numParameters(),
