@@ -13,7 +13,7 @@ import { runFit, type FitData, type FitStepContext } from '../train/fit.js';
 import type { DiscriminatorOptimizerOptions, FitOptions, OptimizerOptions } from '../train/fit-options.js';
 import type { TrainResult } from '../train/train-loop.js';
 import type { StepLogs } from '../train/types.js';
-import { nonNegativeInt, nonNegativeNumber, numberInRange, oneOf } from '../train/validate.js';
+import { nonNegativeInt, nonNegativeNumber, numberInRange, oneOf } from '../core/validate.js';
 import { checkMaskClasses, requireMask } from './fit-checks.js';
 import { DCGANDiscriminator } from './dcgan/networks.js';
 import { discriminatorSpec, forwardKeepingBuffers, realFakeLogits } from './gan-internal.js';

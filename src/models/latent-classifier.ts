@@ -19,7 +19,7 @@ import { rocAuc } from '../metrics/roc.js';
 import { checkFitOptions, runFit, type FitData } from '../train/fit.js';
 import type { FitOptions, OptimizerOptions } from '../train/fit-options.js';
 import type { TrainResult } from '../train/train-loop.js';
-import { positiveNumber } from '../train/validate.js';
+import { positiveNumber } from '../core/validate.js';
 import { isDataset, toLoader, withEval } from './vae-common.js';
 import { SAVED_LATENT_CLASSIFIER_SCHEMA } from './config-schemas.js';
 import { VAE, type VAEConfig } from './vae.js';

@@ -7,7 +7,7 @@ import { computeConfusionMatrixMetric, confusionMatrix } from '../metrics/confus
 import { computeDice } from '../metrics/dice.js';
 import { computeIoU } from '../metrics/iou.js';
 import { averageSurfaceDistance, hausdorffDistance, hausdorffDistance95 } from '../metrics/surface-distance.js';
-import { positiveInt } from '../train/validate.js';
+import { positiveInt } from '../core/validate.js';
 
 /** Metrics a segmentation model's `evaluate` can report, computed per image on the foreground classes. */
 export type SegmentationMetricName = 'dice' | 'iou' | 'hd95' | 'hausdorff' | 'asd' | 'precision' | 'recall' | 'specificity' | 'accuracy';

@@ -14,7 +14,7 @@ import { withDeferredLossChecks } from '../losses/checks.js';
 import { runFit, type FitData } from '../train/fit.js';
 import type { FitOptions, OptimizerOptions } from '../train/fit-options.js';
 import type { TrainResult } from '../train/train-loop.js';
-import { positiveInt, positiveIntList } from '../train/validate.js';
+import { positiveInt, positiveIntList } from '../core/validate.js';
 import { checkMaskClasses, requireMask } from './fit-checks.js';
 import { evaluateSegmentation, type SegmentationMetricName } from './segmentation-eval.js';
 import { slidingWindowInference, type SlidingWindowOptions } from '../inferers/sliding-window.js';

@@ -19,7 +19,7 @@ import { runFit, type FitData, type FitStepContext } from '../train/fit.js';
 import type { DiscriminatorOptimizerOptions, FitOptions, OptimizerOptions } from '../train/fit-options.js';
 import type { TrainResult } from '../train/train-loop.js';
 import type { StepLogs } from '../train/types.js';
-import { positiveInt } from '../train/validate.js';
+import { positiveInt } from '../core/validate.js';
 import { discriminatorSpec } from './gan-internal.js';
 import { balanceGates } from './vae-gan-balance.js';
 import { checkImages, checkKLWeight } from './vae-common.js';

@@ -18,7 +18,7 @@ import { runFit, type FitData } from '../train/fit.js';
 import type { FitOptions, OptimizerOptions } from '../train/fit-options.js';
 import type { TrainResult } from '../train/train-loop.js';
 import type { StepContext } from '../train/types.js';
-import { nonNegativeNumber, oneOf, positiveInt } from '../train/validate.js';
+import { nonNegativeNumber, oneOf, positiveInt } from '../core/validate.js';
 import { checkRange } from './fit-checks.js';
 import { checkImages, checkKLWeight, withEval } from './vae-common.js';
 import { VAE_SCHEMA } from './config-schemas.js';

@@ -2,7 +2,7 @@ import { importNode } from '../core/runtime.js';
 import { ValueError } from '../core/errors.js';
 import type { ProgressLogOptions } from './fit-options.js';
 import type { EpochRecord, Logs, Progress } from './types.js';
-import { nonNegativeNumber, oneOf, positiveInt, positiveNumber } from './validate.js';
+import { nonNegativeNumber, oneOf, positiveInt, positiveNumber } from '../core/validate.js';
 
 /**
  * Hooks into the training loop. Every method is optional; `stop()` on the controller ends training

@@ -12,7 +12,7 @@ import { runFit, type FitData, type FitStepContext } from '../../train/fit.js';
 import type { DiscriminatorOptimizerOptions, FitOptions, OptimizerOptions } from '../../train/fit-options.js';
 import type { TrainResult } from '../../train/train-loop.js';
 import type { StepLogs } from '../../train/types.js';
-import { positiveInt } from '../../train/validate.js';
+import { positiveInt } from '../../core/validate.js';
 import { discriminatorSpec, forwardKeepingBuffers, realFakeLogits } from '../gan-internal.js';
 import { checkImages } from '../vae-common.js';
 import { DCGAN_SCHEMA } from '../config-schemas.js';

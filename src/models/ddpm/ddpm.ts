@@ -21,7 +21,7 @@ import { checkFitOptions, runFit, type FitData } from '../../train/fit.js';
 import type { FitOptions, OptimizerOptions } from '../../train/fit-options.js';
 import type { TrainResult } from '../../train/train-loop.js';
 import type { Logs } from '../../train/types.js';
-import { numberInRange } from '../../train/validate.js';
+import { numberInRange } from '../../core/validate.js';
 import { DiffusionUNet, type DiffusionUNetConfig, type DiffusionUNetInput, type DiffusionUNetOptions, type PerSampleValues } from './diffusion-unet.js';
 import { classLabelTensor } from './internal.js';
 import { DDPM_SCHEMA } from '../config-schemas.js';
