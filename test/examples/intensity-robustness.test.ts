@@ -8,9 +8,9 @@ describe('npm run example:intensity-robustness (--quick)', () => {
     const rows = summary.pooledDice as Record<string, Record<string, number>>;
     const row = rows['normalised + augmented'];
     expect(Object.keys(row)).toEqual(['clean', 'gamma 1.6', 'gamma 0.6', 'noise σ 0.05', 'bias 1 + 0.3·sin', '×255', 'trainSeconds']);
-    // The quick run (36 axial slices at 64×64, 8 epochs) learns something of the unseen planes:
-    // more than predicting nothing, and every shifted score is a Dice.
-    expect(row.clean).toBeGreaterThan(0.3);
+    // The quick run (36 axial slices at 64×64, 8 epochs; clean 0.80 when written) learns something
+    // of the unseen planes: more than calling every pixel brain (≈ 0.45 on these slices).
+    expect(row.clean).toBeGreaterThan(0.6);
     for (const [name, dice] of Object.entries(row)) if (name !== 'trainSeconds') expect(dice, name).toBeLessThanOrEqual(1);
     // Percentile scaling is indifferent to a gain, so ×255 scores what the clean slices score.
     expect(row['×255']).toBeCloseTo(row.clean, 2);
