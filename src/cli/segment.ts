@@ -98,7 +98,9 @@ export async function runSegment(cmd: SegmentCommand, log: (line: string) => voi
   log(
     `${cmd.input}: ${format}, ${volume.dims.slice(0, 3).join('×')}; ` +
       (three ? `3-D model${cmd.slidingWindow ? `, windows ${cmd.slidingWindow.roiSize.join('×')}` : ''}` : `2-D model along ${String(options.axis)}${options.size ? `, slices resized to ${[options.size].flat().join('×')}` : ''}`) +
-      `, intensity ${JSON.stringify(options.intensity)}`,
+      `, intensity ${JSON.stringify(options.intensity)}` +
+      // The model's own per-image normalisation runs after the volume's scaling, inside predict.
+      (model.intensity === 'none' ? '' : `, then the model's ${JSON.stringify(model.intensity)} per ${three ? 'volume' : 'slice'}`),
   );
   let labels: NiftiVolume;
   try {
