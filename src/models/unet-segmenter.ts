@@ -33,8 +33,9 @@ export interface UNetSegmenterOptions extends Omit<UNetOptions, 'outChannels'> {
    * Intensity normalisation applied to every image, per image, in `fit` and in `predict` /
    * `predictProba` (and so in `evaluate` and `segmentVolume`), saved with the model: e.g.
    * `{ kind: 'percentiles', lower: 1, upper: 99 }` (MONAI `ScaleIntensityRangePercentiles`) or
-   * `{ kind: 'zscore' }` (`NormalizeIntensity`); see {@link IntensityNormalization}. The same
-   * image at another gain or offset then gives the same mask. Default `'none'`.
+   * `{ kind: 'zscore' }` (`NormalizeIntensity`), or `{ kind: 'histogram' }` (`HistogramNormalize`,
+   * also indifferent to gamma curves, less so to noise); see {@link IntensityNormalization}. The
+   * same image at another gain or offset then gives the same mask. Default `'none'`.
    */
   intensity?: IntensityNormalization;
 }
