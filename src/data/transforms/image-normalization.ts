@@ -163,15 +163,17 @@ export function equalizeHistogram(values: ArrayLike<number>, spec: { numBins?: n
   }
   // numpy widens an empty range to ±0.5 around the value.
   if (lo === hi) { lo -= 0.5; hi += 0.5; }
-  const edge = (k: number): number => (k === numBins ? hi : lo + (k * (hi - lo)) / numBins);
+  // The bin edges and centres, once: every value is compared against them.
+  const edges = Float64Array.from({ length: numBins + 1 }, (_, k) => (k === numBins ? hi : lo + (k * (hi - lo)) / numBins));
+  const centres = Float64Array.from({ length: numBins }, (_, k) => (edges[k] + edges[k + 1]) / 2);
   const counts = new Float64Array(numBins);
   const norm = numBins / (hi - lo);
   for (let i = 0; i < n; i++) {
     const v = values[i];
     let k = Math.min(Math.floor((v - lo) * norm), numBins - 1);
     // Rounding can put a value one bin off its edges; numpy corrects it the same way.
-    if (v < edge(k)) k--;
-    else if (k !== numBins - 1 && v >= edge(k + 1)) k++;
+    if (v < edges[k]) k--;
+    else if (k !== numBins - 1 && v >= edges[k + 1]) k++;
     counts[k]++;
   }
   const cum = new Float64Array(numBins);
@@ -180,9 +182,8 @@ export function equalizeHistogram(values: ArrayLike<number>, spec: { numBins?: n
   const cMin = cum[0];
   const cMax = cum[numBins - 1];
   for (let k = 0; k < numBins; k++) cum[k] = cMax === cMin ? cum[k] * outMin : ((cum[k] - cMin) / (cMax - cMin)) * (outMax - outMin) + outMin;
-  const centre = (k: number): number => (edge(k) + edge(k + 1)) / 2;
-  const first = centre(0);
-  const last = centre(numBins - 1);
+  const first = centres[0];
+  const last = centres[numBins - 1];
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const v = values[i];
@@ -190,10 +191,9 @@ export function equalizeHistogram(values: ArrayLike<number>, spec: { numBins?: n
     if (v >= last) { out[i] = cum[numBins - 1]; continue; }
     // Centres are evenly spaced; step back or forward when rounding lands beside the right pair.
     let k = Math.min(Math.floor((v - first) * norm), numBins - 2);
-    while (k > 0 && v < centre(k)) k--;
-    while (k < numBins - 2 && v >= centre(k + 1)) k++;
-    const c0 = centre(k);
-    const t = (v - c0) / (centre(k + 1) - c0);
+    while (k > 0 && v < centres[k]) k--;
+    while (k < numBins - 2 && v >= centres[k + 1]) k++;
+    const t = (v - centres[k]) / (centres[k + 1] - centres[k]);
     out[i] = cum[k] + t * (cum[k + 1] - cum[k]);
   }
   return out;
