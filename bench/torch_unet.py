@@ -1,4 +1,5 @@
-"""The PyTorch side shared by bench/main_job.py (2-D) and bench/unet3d.py (3-D).
+"""The PyTorch side shared by bench/main_job.py (2-D) and bench/unet3d.py (3-D); bench/unet_step.py
+builds its network on the same U-Net skeleton (`UNet`).
 
 medvae's UNetSegmenter with norm 'batch', in 2-D or 3-D: per level two (3x3[x3] conv without bias ->
 BatchNorm -> ReLU) units, 2x2[x2] max-pool, 2x2[x2] stride-2 transposed conv (with bias), skip
@@ -35,19 +36,22 @@ def unit(cin, cout, dims):
     return [conv(cin, cout, 3, padding=1, bias=False), norm(cout), nn.ReLU()]
 
 
-class UNetSegmenter(nn.Module):
-    def __init__(self, cin, classes, channels, dims=2):
+class UNet(nn.Module):
+    """The U-Net skeleton of every PyTorch benchmark network: `block(cin, cout)` at each level (encoder
+    and decoder), 2x max-pool, 2x stride-2 transposed conv (with bias), skip concatenation (skip
+    first), 1x1 head with bias. Modules are built in a fixed order (encoders, then each level's
+    transposed conv and decoder, then the head), so a seeded build draws the same weights."""
+
+    def __init__(self, cin, cout, channels, block, dims=2):
         super().__init__()
         conv, _, pool, up = LAYERS[dims]
-        self.encoders = nn.ModuleList(
-            nn.Sequential(*unit(cin if i == 0 else channels[i - 1], c, dims), *unit(c, c, dims)) for i, c in enumerate(channels)
-        )
+        self.encoders = nn.ModuleList(block(cin if i == 0 else channels[i - 1], c) for i, c in enumerate(channels))
         self.ups = nn.ModuleList()
         self.decoders = nn.ModuleList()
         for i in range(len(channels) - 2, -1, -1):
             self.ups.append(up(channels[i + 1], channels[i], 2, stride=2))
-            self.decoders.append(nn.Sequential(*unit(2 * channels[i], channels[i], dims), *unit(channels[i], channels[i], dims)))
-        self.head = conv(channels[0], classes, 1)
+            self.decoders.append(block(2 * channels[i], channels[i]))
+        self.head = conv(channels[0], cout, 1)
         self.pool = pool(2)
 
     def forward(self, x):
@@ -62,6 +66,13 @@ class UNetSegmenter(nn.Module):
         for j, (up, dec) in enumerate(zip(self.ups, self.decoders)):
             h = dec(torch.cat([skips[-1 - j], up(h)], 1))
         return self.head(h)
+
+
+class UNetSegmenter(UNet):
+    """medvae's UNetSegmenter with norm 'batch': two (conv -> BatchNorm -> ReLU) units per level."""
+
+    def __init__(self, cin, classes, channels, dims=2):
+        super().__init__(cin, classes, channels, lambda a, b: nn.Sequential(*unit(a, b, dims), *unit(b, b, dims)), dims)
 
 
 def dice_ce(logits, labels, smooth=1e-5):

@@ -16,6 +16,7 @@ their own: it reads one command per line on stdin and answers one line of JSON o
 """
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -23,36 +24,19 @@ import time
 import torch
 from torch import nn
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import torch_unet  # noqa: E402
+
 
 class DoubleConv(nn.Sequential):
     def __init__(self, cin, cout):
         super().__init__(nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(), nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU())
 
 
-class UNet(nn.Module):
+class UNet(torch_unet.UNet):
     def __init__(self, cin=1, cout=1, channels=(16, 32, 64, 128)):
-        super().__init__()
-        self.encoders = nn.ModuleList(DoubleConv(cin if i == 0 else channels[i - 1], c) for i, c in enumerate(channels))
-        self.ups = nn.ModuleList()
-        self.decoders = nn.ModuleList()
-        for i in range(len(channels) - 2, -1, -1):
-            self.ups.append(nn.ConvTranspose2d(channels[i + 1], channels[i], 2, stride=2))
-            self.decoders.append(DoubleConv(2 * channels[i], channels[i]))
-        self.head = nn.Conv2d(channels[0], cout, 1)
-        self.pool = nn.MaxPool2d(2)
-
-    def forward(self, x):
-        skips = []
-        h = x
-        for i, enc in enumerate(self.encoders):
-            if i > 0:
-                h = self.pool(h)
-            h = enc(h)
-            if i < len(self.encoders) - 1:
-                skips.append(h)
-        for j, (up, dec) in enumerate(zip(self.ups, self.decoders)):
-            h = dec(torch.cat([skips[-1 - j], up(h)], 1))
-        return self.head(h)
+        super().__init__(cin, cout, channels, DoubleConv)
 
 
 class Bench:
