@@ -1,8 +1,17 @@
-// Helpers shared by the benchmarks in bench/: machine description, medians, interleaved timing,
-// markdown tables and tf.profile kernel breakdowns. Not part of the library.
+// Helpers shared by the benchmarks in bench/: command-line options, machine description, medians,
+// interleaved timing, markdown tables and tf.profile kernel breakdowns. Not part of the library.
 import * as tf from '@tensorflow/tfjs-core';
 import os from 'node:os';
 import { nativeKernelsStatus } from '../src/index.js';
+
+/** The benchmark's command-line arguments (after the script name). */
+export const argv = process.argv.slice(2);
+
+/** The value after option `name` on the command line (`--rounds 3` → `'3'`), or undefined. */
+export function flag(name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
 
 /** Median of a non-empty list (upper median for even lengths). */
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

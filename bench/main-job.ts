@@ -14,15 +14,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ArrayDataset, Generator, UNetSegmenter, imageArray, setNativeThreads, useBackend, type Sample } from '../src/index.js';
 import { loadNativeAddon } from '../src/backend/native/loader.js';
 import { installNativeKernels, uninstallNativeKernels } from '../src/backend/native/native-kernels.js';
-import { fmtMs, kernelsLine, loadAverage, machineLine, median, printTable } from './common.js';
+import { argv, flag, fmtMs, kernelsLine, loadAverage, machineLine, median, printTable } from './common.js';
 import { MainJobTorch, torchUnavailable } from './main-job-torch.js';
 import { useUnfusedBatchNorm } from './unfused-batchnorm.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
 const QUICK = argv.includes('--quick');
 /** Also run both medvae contenders with BatchNorm's unfused composition (before/after the fusion). */
 const UNFUSED_BN = argv.includes('--unfused-bn');

@@ -21,16 +21,12 @@ import { fileURLToPath } from 'node:url';
 import { Adam, clipGradNorm, DDPM, exportTorch, setNativeThreads, toDiffusionRange, useBackend, variableGrads, VAE } from '../src/index.js';
 import { loadNativeAddon } from '../src/backend/native/loader.js';
 import { installNativeKernels, uninstallNativeKernels } from '../src/backend/native/native-kernels.js';
-import { fmtMs, kernelsLine, loadAverage, machineLine, median, printTable } from './common.js';
+import { argv, flag, fmtMs, kernelsLine, loadAverage, machineLine, median, printTable } from './common.js';
 import { nonNullGrads } from './ddpm-step.js';
+import { vaeBenchStep } from './vae-step.js';
 import { JsonLineWorker } from './json-line-worker.js';
 import { PYTHON, torchUnavailable } from './torch-worker.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
 const QUICK = argv.includes('--quick');
 const PURE_WASM = argv.includes('--pure-wasm');
 const ROUNDS = Number(flag('--rounds') ?? (QUICK ? 1 : 3));
@@ -65,18 +61,7 @@ async function vaeBench(dir: string): Promise<ModelBench> {
     name: 'VAE',
     describe: `VAE step: conv ${VAE_CFG.channels.join('/')}, latent ${VAE_CFG.latentDim}, batch ${VAE_CFG.batch} of 28×28×1, Bernoulli ELBO, Adam`,
     params: vae.numParameters(),
-    step: () => {
-      let rest: tf.Tensor[] = [];
-      const { value, grads } = variableGrads(() => {
-        const terms = vae.loss(x);
-        rest = [terms.reconstruction, terms.kl];
-        return terms.loss;
-      }, params);
-      adam.step(grads);
-      tf.dispose(grads);
-      value.dataSync();
-      tf.dispose([value, ...rest]);
-    },
+    step: vaeBenchStep(vae, params, adam, x),
     torchSetup: { kind: 'vae', dir, batch: VAE_CFG.batch, lr: LR },
     dispose: () => {
       x.dispose();

@@ -3,8 +3,9 @@
 // training step and DDIM-50 sampling of 16 images.
 // Run: npx tsx bench/models.ts [--rounds N]
 import * as tf from '@tensorflow/tfjs-core';
-import { Adam, UNetSegmenter, useBackend, variableGrads, VAE } from '../src/index.js';
+import { Adam, UNetSegmenter, useBackend, VAE } from '../src/index.js';
 import { makeDdpmBenchStep } from './ddpm-step.js';
+import { vaeBenchStep } from './vae-step.js';
 import { fmtMs, interleave, kernelsLine, loadAverage, machineLine, median, printTable } from './common.js';
 
 function arg(name: string, fallback: number): number {
@@ -85,18 +86,7 @@ async function trainingSection(): Promise<void> {
   const vaeParams = vae.trainableParameters();
   const vaeAdam = new Adam(vaeParams, { lr: 1e-3 });
   const mnistLike = tf.tidy(() => tf.round(tf.randomUniform([128, 28, 28, 1], 0, 1, 'float32', 4))) as tf.Tensor4D;
-  const vaeStep = (): void => {
-    let rest: tf.Tensor[] = [];
-    const { value, grads } = variableGrads(() => {
-      const terms = vae.loss(mnistLike);
-      rest = [terms.reconstruction, terms.kl];
-      return terms.loss;
-    }, vaeParams);
-    vaeAdam.step(grads);
-    tf.dispose(grads);
-    value.dataSync();
-    tf.dispose([value, ...rest]);
-  };
+  const vaeStep = vaeBenchStep(vae, vaeParams, vaeAdam, mnistLike);
 
   // DDPM: the training step of bench/ddpm-step.ts (as DDPM.fit does it).
   const ddpmBench = makeDdpmBenchStep();

@@ -12,15 +12,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { setNativeThreads, useBackend } from '../src/index.js';
 import { loadNativeAddon } from '../src/backend/native/loader.js';
 import { installNativeKernels, uninstallNativeKernels } from '../src/backend/native/native-kernels.js';
-import { fmtMs, interleave, kernelsLine, loadAverage, machineLine, median, printTable, type Contender } from './common.js';
+import { argv, flag, fmtMs, interleave, kernelsLine, loadAverage, machineLine, median, printTable, type Contender } from './common.js';
 import { Unet3dTorch, torchUnavailable } from './unet3d-torch.js';
 import { makeUnet3dStep, type Unet3dProblem, type Unet3dStep } from './unet3d-step.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string): string | undefined => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
 const QUICK = argv.includes('--quick');
 const ROUNDS = Number(flag('--rounds') ?? (QUICK ? 1 : 3));
 const PROBLEM: Unet3dProblem = {
