@@ -23,7 +23,7 @@ const intensities = {
   histogram: { kind: 'histogram' },
 } as const satisfies Record<string, IntensityNormalization>;
 const kind = String(args.extra.intensity ?? 'percentiles');
-if (!(kind in intensities)) throw new Error(`--intensity must be histogram or percentiles, but got '${kind}'.`);
+if (!Object.hasOwn(intensities, kind)) throw new Error(`--intensity must be histogram or percentiles, but got '${kind}'.`);
 const intensity = intensities[kind as keyof typeof intensities];
 const shrink = resize({ spatialSize: [size, size] });
 const load = async (axes: ('axial' | 'coronal' | 'sagittal')[]): Promise<Sample[]> => {
